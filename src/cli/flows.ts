@@ -1,0 +1,160 @@
+/**
+ * `flowsig flows`: packets from capture files to flow records.
+ */
+import { statSync } from 'node:fs';
+import { readCaptureFile } from '../capture/open.js';
+import { InputError } from '../capture/types.js';
+import { meterFields } from '../flow/fields.js';
+import type { KeySpec, MeterOptions } from '../flow/meter.js';
+import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
+import { openTextOutput } from '../report/output.js';
+import { createRecordWriter, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
+import { type OptionSpec, parseArgs, UsageError } from './args.js';
+import { parseDuration } from './duration.js';
+import { createProgress } from './progress.js';
+
+export const FLOWS_OPTIONS: readonly OptionSpec[] = [
+  { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'read a pcap or pcapng file (- for standard input); repeat to read several in turn' },
+  { long: 'output', short: 'o', value: 'FORMAT', help: 'table (default on a terminal), csv, ndjson (default otherwise)' },
+  { long: 'write', short: 'w', value: 'OUT', help: 'write records to OUT instead of standard output' },
+  { long: 'key', short: 'k', value: 'KEY', help: '5tuple (default) or 7tuple (adds ingress interface and ToS), extended with +vlan, +tunnel' },
+  { long: 'biflow', help: 'RFC 5103 bidirectional records (initiator and responder counters)' },
+  { long: 'idle', value: 'DURATION', help: 'inactive timeout (default 15s)' },
+  { long: 'active', value: 'DURATION', help: 'active timeout (default 30m)' },
+  { long: 'max-flows', value: 'N', help: 'flow-table size; when full the least recently active flow ends (default 1000000)' },
+  { long: 'tunnel', value: 'inner|outer', help: 'key tunneled packets on the inner header (default) or the outer one' },
+  { long: 'quiet', short: 'q', help: 'no summary or progress on standard error' },
+  { long: 'help', short: 'h', help: 'show this help' },
+];
+
+export const FLOWS_USAGE = `usage: flowsig flows -r FILE [options]
+
+Turn packets into NetFlow-style flow records.
+
+options:
+${optionList()}
+
+examples:
+  flowsig flows -r captures/sip-nat64-fail.pcapng
+  flowsig flows -r trace.pcap -o csv -w flows.csv --idle 120s --biflow
+  tcpdump -i eth0 -w - | flowsig flows -r - -o ndjson
+`;
+
+function optionList(): string {
+  return FLOWS_OPTIONS.map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.value ? ` ${s.value}` : ''}\n        ${s.help}`).join('\n');
+}
+
+export interface FlowsConfig {
+  files: string[];
+  format: OutputFormat;
+  outPath: string | undefined;
+  meter: Partial<MeterOptions>;
+  tunnels: 'inner' | 'outer';
+  quiet: boolean;
+}
+
+export function parseKey(text: string): KeySpec {
+  const [base, ...extras] = text.split('+');
+  const key: KeySpec = { tuple: 5, vlan: false, tunnel: false };
+  if (base === '5tuple' || base === '5') key.tuple = 5;
+  else if (base === '7tuple' || base === '7') key.tuple = 7;
+  else throw new UsageError(`--key ${text}: expected 5tuple or 7tuple, optionally followed by +vlan and +tunnel`);
+  for (const e of extras) {
+    if (e === 'vlan') key.vlan = true;
+    else if (e === 'tunnel') key.tunnel = true;
+    else throw new UsageError(`--key ${text}: unknown key extension "+${e}" (expected +vlan or +tunnel)`);
+  }
+  return key;
+}
+
+function durationOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--${name} ${text}: expected a duration such as 500ms, 15s, 30m or 1h30m`);
+  return ms;
+}
+
+export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): FlowsConfig | 'help' {
+  const a = parseArgs(argv, FLOWS_OPTIONS);
+  if (a.flags.has('help')) return 'help';
+  const files = a.options.get('read') ?? [];
+  if (a.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${a.positionals[0]}" (capture filters apply to live capture with -i; files are read with -r FILE)`);
+  }
+  if (files.length === 0) throw new UsageError('no input: give -r FILE (or -r - for standard input)');
+  const outPath = a.options.get('write')?.[0];
+  const formatText = a.options.get('output')?.[0];
+  let format: OutputFormat;
+  if (formatText === undefined) format = stdoutIsTty && outPath === undefined ? 'table' : 'ndjson';
+  else if ((OUTPUT_FORMATS as readonly string[]).includes(formatText)) format = formatText as OutputFormat;
+  else throw new UsageError(`-o ${formatText}: expected one of ${OUTPUT_FORMATS.join(', ')}`);
+  const tunnels = a.options.get('tunnel')?.[0] ?? 'inner';
+  if (tunnels !== 'inner' && tunnels !== 'outer') throw new UsageError(`--tunnel ${tunnels}: expected inner or outer`);
+  const meter: Partial<MeterOptions> = { biflow: a.flags.has('biflow') };
+  const keyText = a.options.get('key')?.[0];
+  if (keyText !== undefined) meter.key = parseKey(keyText);
+  const idle = durationOption('idle', a.options.get('idle')?.[0]);
+  if (idle !== undefined) meter.idleTimeoutMs = idle;
+  const active = durationOption('active', a.options.get('active')?.[0]);
+  if (active !== undefined) meter.activeTimeoutMs = active;
+  const maxText = a.options.get('max-flows')?.[0];
+  if (maxText !== undefined) {
+    if (!/^\d+$/.test(maxText) || Number(maxText) < 1) throw new UsageError(`--max-flows ${maxText}: expected a whole number of at least 1`);
+    meter.maxFlows = Number(maxText);
+  }
+  return { files, format, outPath, meter, tunnels, quiet: a.flags.has('quiet') };
+}
+
+/** Runs `flows`; returns the exit code. Bad input is reported after everything before it was written. */
+export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number {
+  const fields = meterFields({ biflow: cfg.meter.biflow ?? false });
+  const out = openTextOutput(cfg.outPath);
+  const writer = createRecordWriter(cfg.format, fields, out);
+  const pipeline = createFlowPipeline({ meter: cfg.meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));
+  const started = process.hrtime.bigint();
+  const showProgress = !cfg.quiet && stderr.isTTY === true;
+  let failure: InputError | undefined;
+  for (const file of cfg.files) {
+    const total = file === '-' ? 0 : fileSize(file);
+    const progress = showProgress && total > 0 ? createProgress(stderr, file, total) : undefined;
+    try {
+      readCaptureFile(file, pipeline.sink, { onProgress: progress?.update });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      failure = err;
+    } finally {
+      progress?.done();
+    }
+    if (failure) break;
+  }
+  pipeline.meter.flush('eof');
+  writer.end();
+  if (!cfg.quiet) {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    stderr.write(`${summaryLine(pipeline, seconds)}\n`);
+  }
+  if (failure) {
+    stderr.write(`flowsig: ${failure.describe()}\n`);
+    return 2;
+  }
+  return 0;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // readCaptureFile reports the real problem
+  }
+}
+
+function summaryLine(p: ReturnType<typeof createFlowPipeline>, seconds: number): string {
+  const c = p.counters;
+  const notDecoded = c.read - c.decoded;
+  const details = describeNotDecoded(c);
+  const orphans = p.meter.stats.orphanFragments;
+  const rate = seconds > 0 ? Math.round(c.read / seconds) : 0;
+  return `flowsig: ${c.read} packets read, ${c.decoded} decoded, ${notDecoded} not decodable${details ? ` (${details})` : ''}`
+    + `${orphans ? `, ${orphans} fragments without their first fragment` : ''}; `
+    + `${p.meter.stats.flowsExported} flows; ${seconds.toFixed(2)} s (${rate} packets/s)`;
+}
