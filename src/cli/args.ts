@@ -87,7 +87,7 @@ export function suggest(name: string, candidates: readonly string[], prefix = ''
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best}?` : '';
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best}?` : '';
 }
 
 export function editDistance(a: string, b: string): number {

@@ -129,7 +129,7 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number {
   }
   pipeline.meter.flush('eof');
   writer.end();
-  if (!cfg.quiet) {
+  if (!cfg.quiet && !(failure && pipeline.counters.read === 0)) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     stderr.write(`${summaryLine(pipeline, seconds)}\n`);
   }

@@ -215,14 +215,22 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     readAddr(buf, view.srcOff, v4, scratch, W_SRC);
     readAddr(buf, view.dstOff, v4, scratch, W_DST);
     let sp = view.srcPort, dp = view.dstPort;
-    if (biflow && compareEndpoints(sp, dp) > 0) {
+    // biflow: an echo reply belongs to the record of its request (RFC 5103 pairs them)
+    if (biflow && ((view.proto === 1 && dp >>> 8 === 0) || (view.proto === 58 && dp >>> 8 === 129))) {
+      dp = (view.proto === 1 ? 8 : 128) << 8 | (dp & 0xff);
+    }
+    // ICMP's "ports" (0, type·256+code) do not swap with the direction: order by addresses only
+    const icmp = view.proto === 1 || view.proto === 58;
+    if (biflow && compareEndpoints(icmp ? 0 : sp, icmp ? 0 : dp) > 0) {
       orient = 1;
       for (let i = 0; i < 4; i++) {
         const t = scratch[W_SRC + i];
         scratch[W_SRC + i] = scratch[W_DST + i];
         scratch[W_DST + i] = t;
       }
-      const t = sp; sp = dp; dp = t;
+      if (!icmp) {
+        const t = sp; sp = dp; dp = t;
+      }
     }
     scratch[W_PORTS] = (sp << 16) | dp;
     if (KW > BASE_WORDS) {
@@ -387,7 +395,9 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     let srcW = W_SRC, dstW = W_DST, sport = ports >>> 16, dport = ports & 0xffff;
     if (initOrient[s] === 1) {
       srcW = W_DST; dstW = W_SRC;
-      const t = sport; sport = dport; dport = t;
+      if (proto !== 1 && proto !== 58) {
+        const t = sport; sport = dport; dport = t;
+      }
     }
     const d = s * 2;
     const tt = tunType[s];

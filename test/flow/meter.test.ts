@@ -96,6 +96,23 @@ describe('meter: keys and counters', () => {
     expect(recs[0]).toMatchObject({ srcip: '10.0.0.9', srcport: 40000, dstip: '10.0.0.1', dstport: 80, tcpflags: SYN, rev_tcpflags: SYN | ACK });
   });
 
+  it('biflow pairs an ICMP echo reply with its request; other ICMP types stay apart', () => {
+    const pkts: Pkt[] = [
+      { t: T0, src: A, dst: B, proto: 58, sport: 0, dport: 128 << 8, len: 104 },
+      { t: T0 + 1, src: B, dst: A, proto: 58, sport: 0, dport: 129 << 8, len: 104 },
+      { t: T0 + 2, src: B, dst: A, proto: 58, sport: 0, dport: 1 << 8 | 4, len: 152 },
+      { t: T0 + 3, src: '10.0.0.1', dst: '10.0.0.2', proto: 1, sport: 0, dport: 8 << 8, len: 84 },
+      { t: T0 + 4, src: '10.0.0.2', dst: '10.0.0.1', proto: 1, sport: 0, dport: 0, len: 84 },
+    ];
+    const bi = run(pkts, { biflow: true }).recs;
+    expect(bi.map((r) => [r.srcip, r.dstport, r.packets, r.rev_packets])).toEqual([
+      [A, 128 << 8, 1, 1],
+      [B, 1 << 8 | 4, 1, 0],
+      ['10.0.0.1', 8 << 8, 1, 1],
+    ]);
+    expect(run(pkts).recs).toHaveLength(5);
+  });
+
   it('7-tuple keys separate ingress interfaces and ToS; 5-tuple merges them', () => {
     const pkts: Pkt[] = [
       { t: T0, src: A, dst: B, ifIndex: 0, tos: 0 },
