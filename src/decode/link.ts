@@ -8,23 +8,11 @@
  */
 import { readU16, readU32 } from './bytes.js';
 import type { Cursor } from './cursor.js';
+import {
+  LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL,
+  LINKTYPE_PPP, LINKTYPE_PPP_ETHER, LINKTYPE_PPP_HDLC, LINKTYPE_RAW, LINKTYPE_RAW_DLT12, LINKTYPE_RAW_DLT14,
+} from '../capture/linktypes.js';
 import { Undecodable } from './view.js';
-
-// LINKTYPE_* values (https://www.tcpdump.org/linktypes.html)
-export const LINKTYPE_NULL = 0;
-export const LINKTYPE_ETHERNET = 1;
-export const LINKTYPE_PPP = 9;
-/** DLT_RAW as most BSDs number it; some writers put it in the file unmapped */
-export const LINKTYPE_RAW_BSD = 12;
-/** DLT_RAW as OpenBSD numbers it */
-export const LINKTYPE_RAW_OPENBSD = 14;
-export const LINKTYPE_PPP_HDLC = 50;
-export const LINKTYPE_RAW = 101;
-export const LINKTYPE_LOOP = 108;
-export const LINKTYPE_LINUX_SLL = 113;
-export const LINKTYPE_IPV4 = 228;
-export const LINKTYPE_IPV6 = 229;
-export const LINKTYPE_LINUX_SLL2 = 276;
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -73,8 +61,8 @@ export function decodeLink(buf: Buffer, off: number, end: number, linkType: numb
     case LINKTYPE_LINUX_SLL2:
       return decodeSll2(buf, off, end, cur);
     case LINKTYPE_RAW:
-    case LINKTYPE_RAW_BSD:
-    case LINKTYPE_RAW_OPENBSD:
+    case LINKTYPE_RAW_DLT12:
+    case LINKTYPE_RAW_DLT14:
       return ipAt(off, 0, cur);
     case LINKTYPE_IPV4:
       return ipAt(off, 4, cur);
@@ -87,6 +75,8 @@ export function decodeLink(buf: Buffer, off: number, end: number, linkType: numb
     case LINKTYPE_PPP:
     case LINKTYPE_PPP_HDLC:
       return decodePpp(buf, off, end, cur);
+    case LINKTYPE_PPP_ETHER:
+      return decodePppoeSession(buf, off, end, cur);
     default:
       return Undecodable.LinkType;
   }
@@ -116,12 +106,15 @@ function decodeEthertype(buf: Buffer, off: number, end: number, etherType: numbe
   }
   if (type === ETHERTYPE_IPV4) return ipAt(p, 4, cur);
   if (type === ETHERTYPE_IPV6) return ipAt(p, 6, cur);
-  if (type === ETHERTYPE_PPPOE_SESSION) {
-    if (p + PPPOE_HEADER_LEN > end) return Undecodable.TruncatedLink;
-    return decodePppProtocol(buf, p + PPPOE_HEADER_LEN, end, cur);
-  }
+  if (type === ETHERTYPE_PPPOE_SESSION) return decodePppoeSession(buf, p, end, cur);
   // ARP, LLC lengths (< 0x0600), PPPoE discovery, MPLS, ...
   return Undecodable.NotIp;
+}
+
+/** PPPoE session header, then the PPP protocol (inside Ethernet, or alone as LINKTYPE_PPP_ETHER). */
+function decodePppoeSession(buf: Buffer, off: number, end: number, cur: Cursor): Undecodable {
+  if (off + PPPOE_HEADER_LEN > end) return Undecodable.TruncatedLink;
+  return decodePppProtocol(buf, off + PPPOE_HEADER_LEN, end, cur);
 }
 
 function decodeSll(buf: Buffer, off: number, end: number, cur: Cursor): Undecodable {

@@ -130,6 +130,10 @@ describe('PPPoE session inside Ethernet', () => {
     });
   });
 
+  it('reads a bare PPPoE session frame (LINKTYPE_PPP_ETHER 51)', () => {
+    expect(decodeBytes(pppoe(0x0021, udp4), 51)).toMatchObject({ reason: 'none', ipVersion: 4, src: '192.0.2.1', srcPort: 5060, payloadOff: 8 + 28 });
+  });
+
   it('calls LCP not IP and a cut PPPoE header truncated', () => {
     expect(decodeBytes(ethernet(0x8864, pppoe(0xc021, bytes(10))), ETHERNET).reason).toBe('not IP');
     expect(decodeBytes(ethernet(0x8864, pppoe(0x0021, udp4)).slice(0, 14 + 5), ETHERNET).reason).toBe('truncated link-layer header');
