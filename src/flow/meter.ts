@@ -570,8 +570,10 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     const dir = orient ^ initOrient[s];
     if (dir === 1) state[s] |= S_SEEN1;
     count(s, dir, ts, view.ipLen, wireLen, view.tcpFlags);
-    if (view.proto === TCP && (view.tcpFlags & (FIN | RST)) !== 0 && (state[s] & S_CLOSING) === 0) {
-      tcpEnd(s, dir, view.tcpFlags, clock);
+    if (view.proto === TCP && (view.tcpFlags & (FIN | RST)) !== 0) {
+      if ((state[s] & S_CLOSING) === 0) tcpEnd(s, dir, view.tcpFlags, clock);
+      // a RST during the linger still says how the connection ended
+      else if (view.tcpFlags & RST) state[s] |= S_RST;
     }
     if (view.fragment) firstFragment(view, buf, s, dir, ts);
   }
