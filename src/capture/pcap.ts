@@ -176,16 +176,17 @@ export function createPcapReader(file: string, sink: PacketSink, hooks: CaptureH
       let wireLen: number;
       let sec: number;
       let frac: number;
+      // plain byte reads: Buffer.readUInt32* validate their arguments on every call
       if (le) {
-        sec = buf.readUInt32LE(pos + TS_SEC);
-        frac = buf.readUInt32LE(pos + TS_FRAC);
-        capLen = buf.readUInt32LE(pos + INCL_LEN);
-        wireLen = buf.readUInt32LE(pos + ORIG_LEN);
+        sec = u32le(buf, pos + TS_SEC);
+        frac = u32le(buf, pos + TS_FRAC);
+        capLen = u32le(buf, pos + INCL_LEN);
+        wireLen = u32le(buf, pos + ORIG_LEN);
       } else {
-        sec = buf.readUInt32BE(pos + TS_SEC);
-        frac = buf.readUInt32BE(pos + TS_FRAC);
-        capLen = buf.readUInt32BE(pos + INCL_LEN);
-        wireLen = buf.readUInt32BE(pos + ORIG_LEN);
+        sec = u32be(buf, pos + TS_SEC);
+        frac = u32be(buf, pos + TS_FRAC);
+        capLen = u32be(buf, pos + INCL_LEN);
+        wireLen = u32be(buf, pos + ORIG_LEN);
       }
       if (lengths !== Lengths.InOrder && (lengths === Lengths.Swapped || capLen > wireLen)) {
         const incl = wireLen;
@@ -214,4 +215,12 @@ export function createPcapReader(file: string, sink: PacketSink, hooks: CaptureH
     run,
     recordName: (haveHeader) => (header === undefined ? 'pcap file header' : haveHeader ? 'packet record' : 'pcap record header'),
   };
+}
+
+function u32le(buf: Buffer, at: number): number {
+  return (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24)) >>> 0;
+}
+
+function u32be(buf: Buffer, at: number): number {
+  return ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
 }

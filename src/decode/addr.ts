@@ -21,36 +21,42 @@ function formatIpv4(buf: Uint8Array, off: number): string {
 }
 
 function formatIpv6(buf: Uint8Array, off: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < IPV6_GROUPS; i++) groups.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
-
-  if (isMapped(groups)) return `::ffff:${formatIpv4(buf, off + 12)}`;
-
-  // longest run of zero groups; `>` keeps the first run on a tie
+  // the longest run of zero groups; `>` keeps the first run on a tie
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < IPV6_GROUPS; ) {
-    if (groups[i] !== 0) {
-      i++;
+  let runStart = -1;
+  for (let i = 0; i < IPV6_GROUPS; i++) {
+    const zero = buf[off + 2 * i] === 0 && buf[off + 2 * i + 1] === 0;
+    if (zero && runStart < 0) runStart = i;
+    if ((!zero || i === IPV6_GROUPS - 1) && runStart >= 0) {
+      const len = (zero ? i + 1 : i) - runStart;
+      if (len > bestLen) {
+        bestStart = runStart;
+        bestLen = len;
+      }
+      runStart = -1;
+    }
+  }
+  if (bestStart === 0 && bestLen === MAPPED_PREFIX_GROUPS && group(buf, off, MAPPED_PREFIX_GROUPS) === 0xffff) {
+    return `::ffff:${formatIpv4(buf, off + 12)}`;
+  }
+  // RFC 5952 4.2.2: a single zero group is never shortened
+  if (bestLen < 2) bestStart = -1;
+  let text = '';
+  for (let i = 0; i < IPV6_GROUPS; i++) {
+    if (i === bestStart) {
+      text += i === 0 ? '::' : ':';
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < IPV6_GROUPS && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    text += group(buf, off, i).toString(16);
+    if (i < IPV6_GROUPS - 1) text += ':';
   }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  // RFC 5952 4.2.2: a single zero group is never shortened
-  if (bestLen < 2) return hex(0, IPV6_GROUPS);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, IPV6_GROUPS)}`;
+  return text;
 }
 
-function isMapped(groups: number[]): boolean {
-  for (let i = 0; i < MAPPED_PREFIX_GROUPS; i++) if (groups[i] !== 0) return false;
-  return groups[MAPPED_PREFIX_GROUPS] === 0xffff;
+function group(buf: Uint8Array, off: number, i: number): number {
+  return (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
 }
 
 /**

@@ -97,6 +97,8 @@ const W_PORTS = 1;
 const W_SRC = 2;
 const W_DST = 6;
 const BASE_WORDS = 10;
+/** formatted-address cache size − 1 (a power of two) */
+const ADDR_CACHE_MASK = 4095;
 
 interface FragmentEntry {
   slot: number;
@@ -166,6 +168,8 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
 
   const stats: MeterStats = { metered: 0, orphanFragments: 0, flowsCreated: 0, flowsExported: 0, peakFlows: 0 };
   const addrScratch = Buffer.alloc(16);
+  const addrCacheWords = new Int32Array((ADDR_CACHE_MASK + 1) * 5);
+  const addrCacheText: (string | undefined)[] = new Array(ADDR_CACHE_MASK + 1).fill(undefined);
 
   function grow(): void {
     const old = cap;
@@ -433,10 +437,25 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     return rec;
   }
 
+  /**
+   * Address text for a record. The same hosts recur across many flows, so a
+   * small direct-mapped cache of formatted addresses saves most formatting.
+   */
   function addrText(words: Int32Array, at: number, ver: number): string {
+    const w0 = words[at], w1 = words[at + 1], w2 = words[at + 2], w3 = words[at + 3];
+    let h = Math.imul(w0 ^ ver, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
+    h = (h ^ (h >>> 15)) & ADDR_CACHE_MASK;
+    const c = h * 5;
+    if (addrCacheText[h] !== undefined && addrCacheWords[c] === ver && addrCacheWords[c + 1] === w0
+      && addrCacheWords[c + 2] === w1 && addrCacheWords[c + 3] === w2 && addrCacheWords[c + 4] === w3) {
+      return addrCacheText[h]!;
+    }
     const n = ver === 4 ? 1 : 4;
     for (let i = 0; i < n; i++) addrScratch.writeInt32BE(words[at + i], i * 4);
-    return formatIp(addrScratch, 0, ver);
+    const text = formatIp(addrScratch, 0, ver);
+    addrCacheWords[c] = ver; addrCacheWords[c + 1] = w0; addrCacheWords[c + 2] = w1; addrCacheWords[c + 3] = w2; addrCacheWords[c + 4] = w3;
+    addrCacheText[h] = text;
+    return text;
   }
 
   // ---- the clock ----
