@@ -8,9 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../capture/types.js';
 import { UsageError, suggest } from './args.js';
+import { CHECK_USAGE, runCheck } from './check.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 
-const COMMANDS = ['flows', 'help', 'version'];
+const COMMANDS = ['flows', 'check', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -19,6 +20,7 @@ behind NAT64, 464XLAT and DS-Lite.
 
 commands:
   flows      packets (pcap, pcapng) to NetFlow-style flow records
+  check      validate NFQL signatures and print them normalized
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -43,6 +45,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (cfg === 'help') return help('flows');
         return runFlows(cfg, process.stderr);
       }
+      case 'check':
+        return runCheck(rest, process.stdout, process.stderr);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -65,8 +69,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  if (topic === 'flows') process.stdout.write(FLOWS_USAGE);
-  else process.stdout.write(USAGE);
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, check: CHECK_USAGE };
+  process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }
 
