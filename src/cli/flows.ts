@@ -2,6 +2,7 @@
  * `flowsig flows`: packets from capture files to flow records.
  */
 import { statSync } from 'node:fs';
+import { CAPTURE_BACKENDS, DEFAULT_CAPTURE_BACKEND, type CaptureBackend } from '../capture/live.js';
 import { readCaptureFile } from '../capture/open.js';
 import { InputError } from '../capture/types.js';
 import { meterFields } from '../flow/fields.js';
@@ -9,14 +10,17 @@ import type { KeySpec, MeterOptions } from '../flow/meter.js';
 import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
 import { openTextOutput } from '../report/output.js';
 import { createRecordWriter, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
-import { type OptionSpec, parseArgs, UsageError } from './args.js';
+import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
 import { parseDuration } from './duration.js';
+import { runLiveFlows } from './live.js';
 import { createProgress } from './progress.js';
 
 export const FLOWS_OPTIONS: readonly OptionSpec[] = [
   { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'read a pcap or pcapng file (- for standard input); repeat to read several in turn' },
+  { long: 'interface', short: 'i', value: 'IFACE', repeatable: true, help: 'capture live on IFACE (repeat for several; never "any"); a trailing BPF filter applies to all; Ctrl-C ends every flow with endreason=eof' },
+  { long: 'capture-backend', value: 'tcpdump|dumpcap', help: 'live capture program: tcpdump (default: one per interface, ns kernel timestamps) or dumpcap (one pcapng stream, µs)' },
   { long: 'output', short: 'o', value: 'FORMAT', help: 'table (default on a terminal), csv, ndjson (default otherwise)' },
-  { long: 'write', short: 'w', value: 'OUT', help: 'write records to OUT instead of standard output' },
+  { long: 'write', short: 'w', value: 'OUT', repeatable: true, help: 'write records to OUT instead of standard output; with -i, a name ending in .pcapng saves the raw packets (one interface block per -i)' },
   { long: 'key', short: 'k', value: 'KEY', help: '5tuple (default) or 7tuple (adds ingress interface and ToS), extended with +vlan, +tunnel' },
   { long: 'biflow', help: 'RFC 5103 bidirectional records (initiator and responder counters)' },
   { long: 'idle', value: 'DURATION', help: 'inactive timeout (default 15s)' },
@@ -28,6 +32,7 @@ export const FLOWS_OPTIONS: readonly OptionSpec[] = [
 ];
 
 export const FLOWS_USAGE = `usage: flowsig flows -r FILE [options]
+       flowsig flows -i IFACE [-i IFACE …] [options] [BPF filter]
 
 Turn packets into NetFlow-style flow records.
 
@@ -38,6 +43,7 @@ examples:
   flowsig flows -r captures/sip-nat64-fail.pcapng
   flowsig flows -r trace.pcap -o csv -w flows.csv --idle 120s --biflow
   tcpdump -i eth0 -w - | flowsig flows -r - -o ndjson
+  sudo flowsig flows -i eth0 -i nat64 -i eth1 -k 7tuple -w run.pcapng 'not port 22'
 `;
 
 function optionList(): string {
@@ -51,6 +57,13 @@ export interface FlowsConfig {
   meter: Partial<MeterOptions>;
   tunnels: 'inner' | 'outer';
   quiet: boolean;
+  /** live capture (-i), in -i order; empty when reading files */
+  interfaces: string[];
+  /** trailing BPF filter (live capture only) */
+  filter: string | undefined;
+  backend: CaptureBackend;
+  /** -w FILE.pcapng with -i: save the raw packets */
+  savePath: string | undefined;
 }
 
 export function parseKey(text: string): KeySpec {
@@ -78,16 +91,43 @@ export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): F
   const a = parseArgs(argv, FLOWS_OPTIONS);
   if (a.flags.has('help')) return 'help';
   const files = a.options.get('read') ?? [];
-  if (a.positionals.length > 0) {
+  const interfaces = a.options.get('interface') ?? [];
+  if (a.positionals.length > 0 && interfaces.length === 0) {
     throw new UsageError(`unexpected argument "${a.positionals[0]}" (capture filters apply to live capture with -i; files are read with -r FILE)`);
   }
-  if (files.length === 0) throw new UsageError('no input: give -r FILE (or -r - for standard input)');
-  const outPath = a.options.get('write')?.[0];
+  if (files.length === 0 && interfaces.length === 0) throw new UsageError('no input: give -r FILE (or -r - for standard input)');
+  if (files.length > 0 && interfaces.length > 0) throw new UsageError('give either -r FILE or -i IFACE, not both');
+  if (interfaces.includes('any')) throw new UsageError('-i any: the "any" device does not say which interface a packet came from; give each interface with its own -i');
+  const backendText = a.options.get('capture-backend')?.[0] ?? DEFAULT_CAPTURE_BACKEND;
+  if (!(CAPTURE_BACKENDS as readonly string[]).includes(backendText)) throw new UsageError(`--capture-backend ${backendText}: expected ${CAPTURE_BACKENDS.join(' or ')}`);
+  const writes = a.options.get('write') ?? [];
+  const saves = interfaces.length > 0 ? writes.filter((w) => w.endsWith('.pcapng')) : [];
+  const recordFiles = writes.filter((w) => !saves.includes(w));
+  if (saves.length > 1) throw new UsageError(`-w ${saves[1]}: packets are saved to one .pcapng file`);
+  if (recordFiles.length > 1) throw new UsageError(`-w ${recordFiles[1]}: records are written to one file`);
+  const outPath = recordFiles[0];
   const formatText = a.options.get('output')?.[0];
   let format: OutputFormat;
   if (formatText === undefined) format = stdoutIsTty && outPath === undefined ? 'table' : 'ndjson';
   else if ((OUTPUT_FORMATS as readonly string[]).includes(formatText)) format = formatText as OutputFormat;
   else throw new UsageError(`-o ${formatText}: expected one of ${OUTPUT_FORMATS.join(', ')}`);
+  const { meter, tunnels } = parseMeterArgs(a);
+  const filter = a.positionals.length > 0 ? a.positionals.join(' ') : undefined;
+  return {
+    files, format, outPath, meter, tunnels, quiet: a.flags.has('quiet'),
+    interfaces, filter, backend: backendText as CaptureBackend, savePath: saves[0],
+  };
+}
+
+/** The options that configure the meter, shared with `flowsig query` (which meters captures the same way). */
+export const METER_OPTION_NAMES: readonly string[] = ['key', 'biflow', 'idle', 'active', 'max-flows', 'tunnel'];
+
+export function meterOptionSpecs(): OptionSpec[] {
+  return FLOWS_OPTIONS.filter((s) => METER_OPTION_NAMES.includes(s.long));
+}
+
+/** Meter and decoder settings from parsed arguments: -k, --biflow, --idle, --active, --max-flows, --tunnel. */
+export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; tunnels: 'inner' | 'outer' } {
   const tunnels = a.options.get('tunnel')?.[0] ?? 'inner';
   if (tunnels !== 'inner' && tunnels !== 'outer') throw new UsageError(`--tunnel ${tunnels}: expected inner or outer`);
   const meter: Partial<MeterOptions> = { biflow: a.flags.has('biflow') };
@@ -102,11 +142,12 @@ export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): F
     if (!/^\d+$/.test(maxText) || Number(maxText) < 1) throw new UsageError(`--max-flows ${maxText}: expected a whole number of at least 1`);
     meter.maxFlows = Number(maxText);
   }
-  return { files, format, outPath, meter, tunnels, quiet: a.flags.has('quiet') };
+  return { meter, tunnels };
 }
 
 /** Runs `flows`; returns the exit code. Bad input is reported after everything before it was written. */
-export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number {
+export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number | Promise<number> {
+  if (cfg.interfaces.length > 0) return runLiveFlows(cfg, stderr);
   const fields = meterFields({ biflow: cfg.meter.biflow ?? false });
   const out = openTextOutput(cfg.outPath);
   const writer = createRecordWriter(cfg.format, fields, out);

@@ -10,8 +10,9 @@ import { InputError } from '../capture/types.js';
 import { UsageError, suggest } from './args.js';
 import { CHECK_USAGE, runCheck } from './check.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
+import { LAB_USAGE, runLab } from './lab.js';
 
-const COMMANDS = ['flows', 'check', 'help', 'version'];
+const COMMANDS = ['flows', 'check', 'lab', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -21,6 +22,7 @@ behind NAT64, 464XLAT and DS-Lite.
 commands:
   flows      packets (pcap, pcapng) to NetFlow-style flow records
   check      validate NFQL signatures and print them normalized
+  lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'check':
         return runCheck(rest, process.stdout, process.stderr);
+      case 'lab':
+        return runLab(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -69,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, check: CHECK_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, check: CHECK_USAGE, lab: LAB_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }

@@ -21,6 +21,8 @@ export interface TextOutput {
   /** milliseconds rounded to microseconds, without trailing zeros: 1500.25, 17 */
   micro(ms: number): void;
   end(): void;
+  /** write out what is buffered now (live capture: records appear as flows end, not when 1 MiB is full) */
+  flush?(): void;
   /** true once the reader went away (EPIPE); writers may stop producing */
   readonly closed: boolean;
 }
@@ -86,6 +88,7 @@ export function openTextOutput(path: string | undefined): TextOutput {
   }
 
   return {
+    flush,
     write(text) {
       if (pos + text.length * 3 > BUFFER_SIZE) {
         flush();
