@@ -11,8 +11,9 @@ import { UsageError, suggest } from './args.js';
 import { CHECK_USAGE, runCheck } from './check.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 import { LAB_USAGE, runLab } from './lab.js';
+import { QUERY_USAGE, runQuery } from './query.js';
 
-const COMMANDS = ['flows', 'check', 'lab', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'lab', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -21,6 +22,7 @@ behind NAT64, 464XLAT and DS-Lite.
 
 commands:
   flows      packets (pcap, pcapng) to NetFlow-style flow records
+  query      run NFQL signatures over a capture or a flow file and print the matches
   check      validate NFQL signatures and print them normalized
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
   help       this text, or 'flowsig help COMMAND'
@@ -47,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (cfg === 'help') return help('flows');
         return runFlows(cfg, process.stderr);
       }
+      case 'query':
+        return runQuery(rest);
       case 'check':
         return runCheck(rest, process.stdout, process.stderr);
       case 'lab':
@@ -73,7 +77,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, check: CHECK_USAGE, lab: LAB_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }
