@@ -44,6 +44,23 @@ export interface MeterOptions {
   closeLingerMs: number;
   /** how long a fragment id is remembered to attribute later fragments to its flow */
   fragmentTimeoutMs: number;
+  /** application taggers (src/tag/): see FlowInspector */
+  inspector?: FlowInspector;
+}
+
+/**
+ * How taggers see flows. Most flows are never shown to them: `begin` says,
+ * from the first packet, how many packets of the flow to show (0 for none),
+ * so untagged traffic costs one call per flow and nothing per packet.
+ * `flow` is the flow's slot number: valid from `begin` until `end`, after
+ * which it may be reused, so per-flow state keyed by it must be dropped in `end`.
+ */
+export interface FlowInspector {
+  begin(flow: number, view: PacketView, buf: Buffer, tsMs: number): number;
+  /** one packet (dir 0: initiator or the only direction; 1: responder); false stops the inspection */
+  packet(flow: number, dir: number, view: PacketView, buf: Buffer, tsMs: number): boolean;
+  /** the flow ends: set tag fields on its record (called for every flow whose begin returned > 0) */
+  end(flow: number, rec: FlowRecord): void;
 }
 
 export const DEFAULT_METER_OPTIONS: MeterOptions = {
@@ -150,6 +167,10 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   /** tunnel outer version and addresses of the first packet: [ver, src×4, dst×4] */
   let tunAddr = new Int32Array(cap * 9);
   let generation = new Uint32Array(cap);
+  /** packets still to show the inspector; `inspected` marks flows whose end() is due */
+  let inspectBudget = new Uint16Array(cap);
+  let inspected = new Uint8Array(cap);
+  const inspector = opts.inspector;
   let freeSlots = new Int32Array(cap);
   let freeCount = 0;
   for (let s = cap - 1; s >= 0; s--) freeSlots[freeCount++] = s;
@@ -196,6 +217,8 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     tunType = growU8(tunType, cap);
     tunAddr = growI32(tunAddr, cap * 9);
     const g = new Uint32Array(cap); g.set(generation); generation = g;
+    const ib = new Uint16Array(cap); ib.set(inspectBudget); inspectBudget = ib;
+    inspected = growU8(inspected, cap);
     freeSlots = growI32(freeSlots, cap);
     for (let s = cap - 1; s >= old; s--) freeSlots[freeCount++] = s;
     if (cap * 2 > bucketMask + 1) {
@@ -374,7 +397,13 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   }
 
   function endFlow(s: number, reason: EndReason): void {
-    onRecord(makeRecord(s, reason));
+    const rec = makeRecord(s, reason);
+    if (inspected[s] === 1) {
+      inspected[s] = 0;
+      inspectBudget[s] = 0;
+      inspector!.end(s, rec);
+    }
+    onRecord(rec);
     stats.flowsExported++;
     // unlink from the hash chain
     const b = hashOf[s] & bucketMask;
@@ -584,11 +613,21 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     const orient = buildKey(view, buf, ifIndex);
     const h = hashKey();
     let s = findSlot(h);
-    if (s === NONE) s = createFlow(h, orient, view, buf, ts, ifIndex);
-    else touch(s);
+    if (s === NONE) {
+      s = createFlow(h, orient, view, buf, ts, ifIndex);
+      if (inspector !== undefined) {
+        const budget = inspector.begin(s, view, buf, ts);
+        inspectBudget[s] = budget > 0xffff ? 0xffff : budget;
+        inspected[s] = budget > 0 ? 1 : 0;
+      }
+    } else touch(s);
     const dir = orient ^ initOrient[s];
     if (dir === 1) state[s] |= S_SEEN1;
     count(s, dir, ts, view.ipLen, wireLen, view.tcpFlags);
+    if (inspectBudget[s] !== 0) {
+      inspectBudget[s]--;
+      if (!inspector!.packet(s, dir, view, buf, ts)) inspectBudget[s] = 0;
+    }
     if (view.proto === TCP && (view.tcpFlags & (FIN | RST)) !== 0) {
       if ((state[s] & S_CLOSING) === 0) tcpEnd(s, dir, view.tcpFlags, clock);
       // a RST during the linger still says how the connection ended

@@ -259,3 +259,31 @@ describe('meter: fragments', () => {
     expect(meter.stats.orphanFragments).toBe(1);
   });
 });
+
+describe('meter: inspector (tagger hook)', () => {
+  it('shows only the packets begin() asks for, and lets end() tag the record', () => {
+    const seen: string[] = [];
+    const recs: FlowRecord[] = [];
+    const meter = createMeter({
+      inspector: {
+        begin: (flow, view) => (view.dstPort === 5060 ? 2 : 0),
+        packet: (flow, dir, view) => { seen.push(`${flow}/${dir}/${view.ipLen}`); return true; },
+        end: (flow, rec) => { rec.app = 'sip'; },
+      },
+      biflow: true,
+    }, (r) => recs.push(r));
+    const v = newPacketView();
+    const buf = Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]);
+    const send = (sp: number, dp: number, rev: boolean, len: number, t: number) => {
+      Object.assign(v, { ipVersion: 4, srcOff: rev ? 4 : 0, dstOff: rev ? 0 : 4, proto: 17, srcPort: sp, dstPort: dp, ipLen: len });
+      meter.packet(v, buf, T0 + t, 0, len + 14);
+    };
+    send(5060, 5060, false, 500, 0);
+    send(5060, 5060, true, 400, 1);
+    send(5060, 5060, false, 300, 2); // past the budget of 2: not shown
+    send(1000, 53, false, 60, 3); // begin() returns 0: never shown, never tagged
+    meter.flush();
+    expect(seen).toEqual(['0/0/500', '0/1/400']);
+    expect(recs.map((r) => r.app)).toEqual(['sip', undefined]);
+  });
+});
