@@ -443,6 +443,12 @@ function checkExpr(e: Expr, env: RuleEnv): Checked {
 
 function checkCall(e: Call, env: RuleEnv): Checked {
   const fn = lookupFunction(e.fn);
+  // `minus(a, b)` is Flowy's spelling of `a - b`: typed the same way (time − time is a duration)
+  if (fn?.name === 'minus' && e.args.length === 2) {
+    const b = checkExpr({ kind: 'binary', op: '-', left: e.args[0], right: e.args[1], pos: e.pos }, env);
+    if (b.e.kind !== 'binary') return b;
+    return { ...b, e: { kind: 'call', fn: e.fn, args: [b.e.left, b.e.right], pos: e.pos } };
+  }
   if (fn === undefined) {
     const agg = isAggregateName(e.fn);
     if (agg !== undefined)

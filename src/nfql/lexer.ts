@@ -13,7 +13,11 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Pos, SizeUnit, TimeUnit } from './ast.js';
+import { allFields } from '../flow/fields.js';
 import { NfqlError, q } from './errors.js';
+
+/** Enum values of the registry that begin with a digit (`4in6`, `6in4`): lexed as names. */
+const DIGIT_WORDS: ReadonlySet<string> = new Set(allFields().flatMap((f) => (f.values ?? []).filter((v) => /^[0-9]/.test(v))));
 
 export type TokenKind =
   | 'name'
@@ -222,6 +226,11 @@ export function tokenize(text: string, source: string): Token[] {
       if (UNITS.has(word) && follows !== '(' && follows !== '.' && !(follows === '-' && isNameChar(text[e + 1] ?? ''))) {
         unit = word;
         j = e;
+      } else if (k === numberEnd && DIGIT_WORDS.has(text.slice(start, e))) {
+        // enum words that begin with a digit (`tunnel = 4in6`) are names, not numbers
+        push('name', start, e);
+        newlineBefore = false;
+        return e;
       } else if (k === numberEnd) {
         fail(start, `invalid number ${q(text.slice(start, e))}`, e - start, `a number may be followed by a unit: ms, s, sec, min, h (time) or k, M, G (×1000); text goes in double quotes: "${text.slice(start, e)}"`);
       }

@@ -582,3 +582,16 @@ describe('wiring', () => {
     );
   });
 });
+
+describe('enum words and Flowy functions found by the executor tests', () => {
+  it('an enum value that begins with a digit is a word: tunnel = 4in6', () => {
+    const q = compile('filter f { tunnel = 4in6 }');
+    expect(printQuery(q.normalized)).toContain('tunnel = "4in6"');
+  });
+  it('minus(etime, stime) is a duration, as etime - stime is', () => {
+    const q = compile('filter f { minus(etime, stime) = duration }');
+    expect(printQuery(q.normalized)).toContain('minus(etime, stime) = duration');
+    expect(() => compile('filter f { minus(etime, stime) < 5s }')).not.toThrow();
+    expect(errors('filter f { minus(etime, stime) = srcip }')).toContain('type mismatch');
+  });
+});
