@@ -10,6 +10,7 @@ import type { KeySpec, MeterOptions } from '../flow/meter.js';
 import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
 import { openTextOutput } from '../report/output.js';
 import { createRecordWriter, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
+import { createTagging, parsePref64List } from '../tag/index.js';
 import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
 import { parseDuration } from './duration.js';
 import { runLiveFlows } from './live.js';
@@ -27,6 +28,8 @@ export const FLOWS_OPTIONS: readonly OptionSpec[] = [
   { long: 'active', value: 'DURATION', help: 'active timeout (default 30m)' },
   { long: 'max-flows', value: 'N', help: 'flow-table size; when full the least recently active flow ends (default 1000000)' },
   { long: 'tunnel', value: 'inner|outer', help: 'key tunneled packets on the inner header (default) or the outer one' },
+  { long: 'pref64', value: 'PREFIX', repeatable: true, help: 'NAT64 prefix (RFC 6052: /32, /40, /48, /56, /64 or /96) for the nat64 and dns_synth64 tags; repeat for several (default 64:ff9b::/96)' },
+  { long: 'no-tags', help: 'no application tags (app, sip_*, sdp_*, rtp_*, dns_*, mdns_*, nat64*): base fields only' },
   { long: 'quiet', short: 'q', help: 'no summary or progress on standard error' },
   { long: 'help', short: 'h', help: 'show this help' },
 ];
@@ -42,6 +45,7 @@ ${optionList()}
 examples:
   flowsig flows -r captures/sip-nat64-fail.pcapng
   flowsig flows -r trace.pcap -o csv -w flows.csv --idle 120s --biflow
+  flowsig flows -r nat64-box.pcap --pref64 2001:db8:64::/96 -o ndjson
   tcpdump -i eth0 -w - | flowsig flows -r - -o ndjson
   sudo flowsig flows -i eth0 -i nat64 -i eth1 -k 7tuple -w run.pcapng 'not port 22'
 `;
@@ -120,13 +124,17 @@ export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): F
 }
 
 /** The options that configure the meter, shared with `flowsig query` (which meters captures the same way). */
-export const METER_OPTION_NAMES: readonly string[] = ['key', 'biflow', 'idle', 'active', 'max-flows', 'tunnel'];
+export const METER_OPTION_NAMES: readonly string[] = ['key', 'biflow', 'idle', 'active', 'max-flows', 'tunnel', 'pref64', 'no-tags'];
 
 export function meterOptionSpecs(): OptionSpec[] {
   return FLOWS_OPTIONS.filter((s) => METER_OPTION_NAMES.includes(s.long));
 }
 
-/** Meter and decoder settings from parsed arguments: -k, --biflow, --idle, --active, --max-flows, --tunnel. */
+/**
+ * Meter and decoder settings from parsed arguments: -k, --biflow, --idle, --active, --max-flows, --tunnel,
+ * and the taggers (--pref64, --no-tags): unless --no-tags, `meter.inspector` is a fresh set of taggers
+ * (they keep per-run state, so one parse serves one run).
+ */
 export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; tunnels: 'inner' | 'outer' } {
   const tunnels = a.options.get('tunnel')?.[0] ?? 'inner';
   if (tunnels !== 'inner' && tunnels !== 'outer') throw new UsageError(`--tunnel ${tunnels}: expected inner or outer`);
@@ -142,13 +150,24 @@ export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; t
     if (!/^\d+$/.test(maxText) || Number(maxText) < 1) throw new UsageError(`--max-flows ${maxText}: expected a whole number of at least 1`);
     meter.maxFlows = Number(maxText);
   }
+  const pref64 = a.options.get('pref64') ?? [];
+  if (a.flags.has('no-tags')) {
+    if (pref64.length > 0) throw new UsageError('--pref64 sets up the nat64 tags, which --no-tags turns off: give one or the other');
+  } else {
+    try {
+      parsePref64List(pref64);
+    } catch (err) {
+      throw new UsageError(`--pref64 ${(err as Error).message}`);
+    }
+    meter.inspector = createTagging({ pref64 });
+  }
   return { meter, tunnels };
 }
 
 /** Runs `flows`; returns the exit code. Bad input is reported after everything before it was written. */
 export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number | Promise<number> {
   if (cfg.interfaces.length > 0) return runLiveFlows(cfg, stderr);
-  const fields = meterFields({ biflow: cfg.meter.biflow ?? false });
+  const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
   const out = openTextOutput(cfg.outPath);
   const writer = createRecordWriter(cfg.format, fields, out);
   const pipeline = createFlowPipeline({ meter: cfg.meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));

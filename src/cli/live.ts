@@ -23,7 +23,7 @@ export async function runLiveFlows(cfg: FlowsConfig, stderr: NodeJS.WritableStre
   const say = (line: string) => {
     if (!cfg.quiet) stderr.write(`${line}\n`);
   };
-  const fields = meterFields({ biflow: cfg.meter.biflow ?? false });
+  const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
   const out = openTextOutput(cfg.outPath);
   const writer = createRecordWriter(cfg.format, fields, out);
   let pending = false;

@@ -25,6 +25,8 @@ import { openTextOutput } from '../report/output.js';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import { meterOptionSpecs, parseMeterArgs } from './flows.js';
 import { createProgress } from './progress.js';
+// registers the tag fields, so signatures may use them (also over flow files written with tags)
+import '../tag/index.js';
 
 export const QUERY_OPTIONS: readonly OptionSpec[] = [
   { long: 'query', short: 'q', value: 'SIG', repeatable: true, help: 'an NFQL signature file, or a folder: every *.nfql in it; repeat for several' },
@@ -120,7 +122,7 @@ export function runQuery(argv: readonly string[], io: QueryIo = { stdout: proces
   }
 
   const out = openTextOutput(cfg.outPath);
-  const writer = createMatchWriter(out, { format: cfg.format, groups: cfg.groups, fields: meterFields({ biflow }) });
+  const writer = createMatchWriter(out, { format: cfg.format, groups: cfg.groups, fields: meterFields({ biflow, tags: cfg.meter.meter.inspector !== undefined }) });
   let matched = 0;
   const counts: string[] = [];
   for (const runner of runners) {

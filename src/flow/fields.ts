@@ -146,9 +146,9 @@ export function lookupField(name: string): FieldDef | undefined {
   return byName.get(name);
 }
 
-/** Fields the meter writes for a given configuration, in output order. */
-export function meterFields(opts: { biflow: boolean }): readonly FieldDef[] {
-  return FIELDS.filter((f) => f.group === 'base' || (opts.biflow && f.group === 'biflow'));
+/** Fields the meter writes for a given configuration, in output order (`tags`: the taggers run, their fields follow). */
+export function meterFields(opts: { biflow: boolean; tags?: boolean }): readonly FieldDef[] {
+  return FIELDS.filter((f) => f.group === 'base' || (opts.biflow && f.group === 'biflow') || (opts.tags === true && f.group === 'tag'));
 }
 
 /** Add a field (taggers register theirs at load time). Names and aliases must be new. */

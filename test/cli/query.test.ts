@@ -232,10 +232,10 @@ describe('reading flow files', () => {
   it('types values by the registry; aliases name fields; missing rec_id and duration are filled in', () => {
     const [a] = read('aliases.ndjson', '{"First": 1000, "Last": 1500.25, "srcaddr": "2001:DB8::0:1", "dPkts": 3, "prot": 6, "endreason": "fin", "app": "sip", "sip_methods": ["INVITE"]}\n');
     expect(a).toEqual({ stime: 1000, etime: 1500.25, srcip: '2001:db8::1', packets: 3, proto: 6, endreason: 'fin', app: 'sip', sip_methods: ['INVITE'], rec_id: 1, duration: 500.25 });
-    // sip_codes and nat64 are tags no tagger has registered here: kept as written (CSV numbers and booleans typed)
+    // sip_codes (a set) and nat64 (a bool) are tag fields the taggers register (src/tag/index.ts, loaded by `flowsig query`): typed by the registry
     const csv = read('typed.csv', 'rec_id,stime,etime,srcip,packets,tunnel,sip_codes,nat64\n7,1000,2000,10.0.0.1,5,,100;200,true\n8,3000,3000,"10.0.0.2",1,4in6,,false\n');
     expect(csv).toEqual([
-      { rec_id: 7, stime: 1000, etime: 2000, duration: 1000, srcip: '10.0.0.1', packets: 5, sip_codes: '100;200', nat64: true },
+      { rec_id: 7, stime: 1000, etime: 2000, duration: 1000, srcip: '10.0.0.1', packets: 5, sip_codes: [100, 200], nat64: true },
       { rec_id: 8, stime: 3000, etime: 3000, duration: 0, srcip: '10.0.0.2', packets: 1, tunnel: '4in6', nat64: false },
     ]);
   });

@@ -1,0 +1,186 @@
+/**
+ * DNS (RFC 1035) on port 53 over UDP and TCP, and mDNS / DNS-SD (RFC 6762,
+ * 6763) on port 5353: query names and types, response codes, answer counts,
+ * A/AAAA answer addresses, DNS-SD service types, and `dns_synth64` when an
+ * AAAA answer lies in a NAT64 prefix (DNS64 synthesized it).
+ */
+import { formatIp } from '../decode/addr.js';
+import type { FieldDef } from '../flow/fields.js';
+import type { PacketView } from '../decode/view.js';
+import type { Tagger, TagEnv } from './inspector.js';
+import { prefixOf } from './nat64.js';
+
+const TCP = 6;
+const UDP = 17;
+const DNS_PORT = 53;
+const MDNS_PORT = 5353;
+/** a lookup is a handful of packets */
+export const DNS_BUDGET = 16;
+/** mDNS flows (host:5353 → group:5353) last the whole capture; the first packets say what the host asks and offers */
+export const MDNS_BUDGET = 64;
+const MAX_ITEMS = 64;
+const HEADER = 12;
+
+export const DNS_FIELDS: readonly FieldDef[] = [
+  { name: 'dns_qnames', aliases: [], type: 'set', group: 'tag', description: 'DNS/mDNS query names (questions), without the trailing dot; <Root> for the root' },
+  { name: 'dns_qtypes', aliases: [], type: 'set', group: 'tag', description: 'DNS/mDNS query types by mnemonic (A, AAAA, PTR, SRV, TXT, ANY, …; TYPEnnn otherwise)' },
+  { name: 'dns_rcodes', aliases: [], type: 'set', group: 'tag', description: 'response codes of DNS responses (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, …)' },
+  { name: 'dns_answers', aliases: [], type: 'set', group: 'tag', description: 'addresses in A and AAAA answer records' },
+  { name: 'dns_ancount', aliases: [], type: 'int', group: 'tag', description: 'answer records in the flow\'s responses (sum of ANCOUNT)' },
+  { name: 'dns_synth64', aliases: [], type: 'bool', group: 'tag', description: 'an AAAA answer lies in a NAT64 prefix (synthesized by DNS64)' },
+  { name: 'mdns_services', aliases: [], type: 'set', group: 'tag', description: 'DNS-SD service types named in mDNS questions and answers (e.g. _ipp._tcp.local)' },
+];
+
+const TYPES: Record<number, string> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR',
+  39: 'DNAME', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 50: 'NSEC3', 52: 'TLSA', 64: 'SVCB', 65: 'HTTPS',
+  99: 'SPF', 252: 'AXFR', 255: 'ANY', 257: 'CAA',
+};
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+
+export function typeName(t: number): string {
+  return TYPES[t] ?? `TYPE${t}`;
+}
+
+interface DnsState {
+  mdns: boolean;
+  dns: boolean;
+  qnames: string[];
+  qtypes: string[];
+  rcodes: string[];
+  answers: string[];
+  ancount: number;
+  synth64: boolean;
+  services: string[];
+}
+
+export const dnsTagger: Tagger<DnsState> = {
+  name: 'dns',
+  fields: DNS_FIELDS,
+  claim(view: PacketView) {
+    if (view.proto !== UDP && view.proto !== TCP) return 0;
+    if (view.srcPort === DNS_PORT || view.dstPort === DNS_PORT) return DNS_BUDGET;
+    if (view.proto === UDP && (view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT)) return MDNS_BUDGET;
+    return 0;
+  },
+  open(view) {
+    const mdns = view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT;
+    return { mdns: mdns && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT, dns: false, qnames: [], qtypes: [], rcodes: [], answers: [], ancount: 0, synth64: false, services: [] };
+  },
+  packet(state, _dir, view, buf, _ts, env) {
+    let off = view.payloadOff;
+    const end = off + view.payloadLen;
+    if (view.proto === TCP) {
+      // RFC 1035 4.2.2: each message is preceded by its length; messages split over segments are skipped
+      while (off + 2 + HEADER <= end) {
+        const len = buf.readUInt16BE(off);
+        if (!message(state, buf, off + 2, Math.min(end, off + 2 + len), env)) break;
+        off += 2 + len;
+      }
+      return true;
+    }
+    message(state, buf, off, end, env);
+    return true;
+  },
+  close(state, rec) {
+    if (!state.dns) return;
+    rec.app = state.mdns ? 'mdns' : 'dns';
+    rec.dns_qnames = state.qnames;
+    rec.dns_qtypes = state.qtypes;
+    if (state.rcodes.length > 0) rec.dns_rcodes = state.rcodes;
+    if (state.answers.length > 0) rec.dns_answers = state.answers;
+    rec.dns_ancount = state.ancount;
+    rec.dns_synth64 = state.synth64;
+    if (state.mdns) rec.mdns_services = state.services;
+  },
+};
+
+/** One DNS message in buf[start, end); false when it is not one. Truncated messages (first fragments) give what they hold. */
+function message(state: DnsState, buf: Buffer, start: number, end: number, env: TagEnv): boolean {
+  if (end - start < HEADER) return false;
+  const flags = buf.readUInt16BE(start + 2);
+  const opcode = (flags >>> 11) & 0xf;
+  if (opcode > 6 || opcode === 3) return false;
+  const response = (flags & 0x8000) !== 0;
+  const qd = buf.readUInt16BE(start + 4);
+  const an = buf.readUInt16BE(start + 6);
+  state.dns = true;
+  if (response) {
+    // mDNS responses carry no meaningful rcode (RFC 6762 18.11)
+    if (!state.mdns) addOnce(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
+    state.ancount += an;
+  }
+  let off = start + HEADER;
+  for (let i = 0; i < qd; i++) {
+    const name = readName(buf, start, off, end);
+    if (name === undefined || name.next + 4 > end) return true;
+    off = name.next;
+    addOnce(state.qnames, name.text);
+    addOnce(state.qtypes, typeName(buf.readUInt16BE(off)));
+    if (state.mdns) service(state, name.text);
+    off += 4;
+  }
+  if (!response && !state.mdns) return true;
+  for (let i = 0; i < an; i++) {
+    const name = readName(buf, start, off, end);
+    if (name === undefined || name.next + 10 > end) return true;
+    off = name.next;
+    const type = buf.readUInt16BE(off);
+    const rdlen = buf.readUInt16BE(off + 8);
+    const rdata = off + 10;
+    if (rdata + rdlen > end) return true;
+    if (type === 1 && rdlen === 4) addOnce(state.answers, formatIp(buf, rdata, 4));
+    else if (type === 28 && rdlen === 16) {
+      addOnce(state.answers, formatIp(buf, rdata, 6));
+      if (prefixOf(env.pref64, buf, rdata) !== undefined) state.synth64 = true;
+    }
+    if (state.mdns) {
+      service(state, name.text);
+      if (type === 12) {
+        const target = readName(buf, start, rdata, rdata + rdlen);
+        if (target) service(state, target.text);
+      }
+    }
+    off = rdata + rdlen;
+  }
+  return true;
+}
+
+/** "printer._ipp._tcp.local" → "_ipp._tcp.local"; the DNS-SD meta-query names itself */
+function service(state: DnsState, name: string): void {
+  const m = /(?:^|\.)(_[^.]+\._(?:tcp|udp)\..+)$/i.exec(name);
+  if (m) addOnce(state.services, m[1]);
+}
+
+/** A possibly compressed name at `off` (nothing read at or past `end`: the buffer may hold other packets); `next` is the offset after it. */
+function readName(buf: Buffer, msg: number, off: number, end: number): { text: string; next: number } | undefined {
+  const labels: string[] = [];
+  let next = -1;
+  let jumps = 0;
+  let total = 0;
+  for (;;) {
+    if (off >= end) return undefined;
+    const len = buf[off];
+    if (len === 0) {
+      if (next < 0) next = off + 1;
+      break;
+    }
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 1 >= end || ++jumps > 32) return undefined;
+      if (next < 0) next = off + 2;
+      off = msg + (((len & 0x3f) << 8) | buf[off + 1]);
+      continue;
+    }
+    if ((len & 0xc0) !== 0 || off + 1 + len > end) return undefined;
+    labels.push(buf.toString('utf8', off + 1, off + 1 + len));
+    total += len + 1;
+    if (total > 255) return undefined;
+    off += 1 + len;
+  }
+  if (next > end) return undefined;
+  return { text: labels.length === 0 ? '<Root>' : labels.join('.'), next };
+}
+
+function addOnce<T>(list: T[], value: T): void {
+  if (list.length < MAX_ITEMS && !list.includes(value)) list.push(value);
+}

@@ -1,0 +1,100 @@
+/**
+ * NAT64 prefixes (RFC 6052) and the `nat64` tagger: a flow with an address
+ * inside a NAT64 prefix talks to an IPv4 host through a translator; the IPv4
+ * address embedded in that IPv6 address is extracted.
+ */
+import { parseIp } from '../decode/addr.js';
+import type { FieldDef } from '../flow/fields.js';
+import type { PacketView } from '../decode/view.js';
+import type { Tagger, TagEnv } from './inspector.js';
+
+export interface Prefix64 {
+  /** the prefix's first `length / 8` bytes matter */
+  bytes: Uint8Array;
+  /** 32, 40, 48, 56, 64 or 96 (RFC 6052 section 2.2) */
+  length: number;
+  text: string;
+}
+
+export const WELL_KNOWN_PREFIX = '64:ff9b::/96';
+const LENGTHS = [32, 40, 48, 56, 64, 96];
+/** RFC 6052 2.2: where the four IPv4 bytes sit for each prefix length (byte 8, bits 64..71, is skipped) */
+const EMBED: Record<number, readonly number[]> = {
+  32: [4, 5, 6, 7],
+  40: [5, 6, 7, 9],
+  48: [6, 7, 9, 10],
+  56: [7, 9, 10, 11],
+  64: [9, 10, 11, 12],
+  96: [12, 13, 14, 15],
+};
+
+/** "64:ff9b::/96", "2001:db8:100::/40"; throws Error with a reason otherwise. */
+export function parsePrefix64(text: string): Prefix64 {
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new Error(`${text}: expected an IPv6 prefix such as 64:ff9b::/96`);
+  const bytes = parseIp(text.slice(0, slash));
+  const length = Number(text.slice(slash + 1));
+  if (!bytes || bytes.length !== 16) throw new Error(`${text}: ${text.slice(0, slash)} is not an IPv6 address`);
+  if (!LENGTHS.includes(length)) throw new Error(`${text}: a NAT64 prefix is /32, /40, /48, /56, /64 or /96 (RFC 6052)`);
+  return { bytes, length, text };
+}
+
+/** The prefix that holds the IPv6 address at `buf[off]`, or undefined. */
+export function prefixOf(prefixes: readonly Prefix64[], buf: Uint8Array, off: number): Prefix64 | undefined {
+  for (let p = 0; p < prefixes.length; p++) {
+    const pre = prefixes[p];
+    const n = pre.length >>> 3;
+    let i = 0;
+    while (i < n && buf[off + i] === pre.bytes[i]) i++;
+    if (i === n) return pre;
+  }
+  return undefined;
+}
+
+/** The IPv4 address embedded in the IPv6 address at `buf[off]` under `prefix`, as text. */
+export function embeddedIpv4(prefix: Prefix64, buf: Uint8Array, off: number): string {
+  const at = EMBED[prefix.length];
+  return `${buf[off + at[0]]}.${buf[off + at[1]]}.${buf[off + at[2]]}.${buf[off + at[3]]}`;
+}
+
+/** The same for an address in text (SDP, DNS answers). */
+export function embeddedIpv4Text(prefixes: readonly Prefix64[], text: string): string | undefined {
+  if (!text.includes(':')) return undefined;
+  const bytes = parseIp(text);
+  if (!bytes || bytes.length !== 16) return undefined;
+  const pre = prefixOf(prefixes, bytes, 0);
+  return pre ? embeddedIpv4(pre, bytes, 0) : undefined;
+}
+
+
+export const NAT64_FIELDS: readonly FieldDef[] = [
+  { name: 'nat64', aliases: [], type: 'bool', group: 'tag', description: 'an address of the flow lies in a NAT64 prefix (64:ff9b::/96 or --pref64)' },
+  { name: 'nat64_ipv4', aliases: [], type: 'ip', group: 'tag', description: 'the IPv4 address embedded in the NAT64 address (RFC 6052)' },
+];
+
+interface Nat64State {
+  ipv4: string;
+}
+
+export const nat64Tagger: Tagger<Nat64State> = {
+  name: 'nat64',
+  annotates: true,
+  fields: NAT64_FIELDS,
+  claim(view: PacketView, buf: Buffer, _ts: number, env: TagEnv): number {
+    if (view.ipVersion !== 6) return 0;
+    return prefixOf(env.pref64, buf, view.dstOff) !== undefined || prefixOf(env.pref64, buf, view.srcOff) !== undefined ? 1 : 0;
+  },
+  open(view, buf, _ts, env) {
+    let pre = prefixOf(env.pref64, buf, view.dstOff);
+    const off = pre ? view.dstOff : view.srcOff;
+    pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
+    return { ipv4: embeddedIpv4(pre, buf, off) };
+  },
+  packet() {
+    return false;
+  },
+  close(state, rec) {
+    rec.nat64 = true;
+    rec.nat64_ipv4 = state.ipv4;
+  },
+};
