@@ -78,20 +78,27 @@ describe('shipped lab captures', () => {
   });
 
   describe.each(runs('skype-bad-'))('%s', (file) => {
-    it('shows an mDNS query, then three unanswered TCP/443 attempts from consecutive ports with decreasing packet counts', () => {
+    it('shows mDNS to ff02::fb, then three ~57 s TCP/443 attempts from consecutive ports with decreasing packet counts, never answered with data', () => {
       const recs = flows(file);
-      expect(recs.some((r) => num(r, 'dstport') === 5353 && str(r, 'dstip') === 'ff02::fb')).toBe(true);
+      const mdns = recs.filter((r) => num(r, 'dstport') === 5353 && str(r, 'dstip') === 'ff02::fb');
+      expect(mdns).toHaveLength(1);
+      expect(num(mdns[0], 'packets')).toBe(3);
       const attempts = recs
         .filter((r) => num(r, 'input') === IPV6_LINK && num(r, 'proto') === 6 && num(r, 'dstport') === 443)
         .sort((a, b) => num(a, 'stime') - num(b, 'stime'));
       expect(attempts.map((r) => num(r, 'srcport') - num(attempts[0], 'srcport'))).toEqual([0, 1, 2]);
-      expect(attempts.every((r) => num(r, 'tcpflags') === 0x02)).toBe(true); // SYN only
+      // connected (SYN, ACK), ClientHello (PSH), closed by the client (FIN) after the 57 s timeout
+      expect(attempts.every((r) => num(r, 'tcpflags') === 0x1b)).toBe(true);
+      for (const r of attempts) expect(Math.abs(num(r, 'duration') - 57_000)).toBeLessThan(300);
       const counts = attempts.map((r) => num(r, 'packets'));
       expect(counts[0]).toBeGreaterThan(counts[1]);
-      expect(counts[1]).toBeGreaterThanOrEqual(counts[2]);
-      // the SYNs cross the translator to the IPv4-only server, which never answers
+      expect(counts[1]).toBeGreaterThan(counts[2]);
+      // the attempts cross the translator to the IPv4-only server, which accepts them but never sends
+      // a byte of TLS: every packet back is a bare TCP segment (SYN-ACK, ACKs, FIN)
       expect(recs.some((r) => num(r, 'input') === IPV4_LINK && num(r, 'dstport') === 443)).toBe(true);
-      expect(recs.filter((r) => num(r, 'srcport') === 443)).toEqual([]);
+      const back = recs.filter((r) => num(r, 'input') === IPV4_LINK && num(r, 'srcport') === 443);
+      expect(back).toHaveLength(3);
+      for (const r of back) expect(num(r, 'bytes') / num(r, 'packets')).toBeLessThanOrEqual(60);
     });
   });
 

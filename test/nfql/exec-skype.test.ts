@@ -42,8 +42,9 @@ describe('the Skype-behind-NAT64 login signature', () => {
           proto: https ? 6 : 17,
           srcip: `2001:db8:1::${Math.floor(rng() * 20).toString(16)}`,
           srcport: 30000 + Math.floor(rng() * 30000),
-          dstip: https ? '64:ff9b::5db8:d822' : 'ff02::fb',
-          dstport: https ? 443 : 5353,
+          // not mDNS: the signature takes any mDNS flow to ff02::fb of 1–5 s as its branch A (LLMNR is unrelated)
+          dstip: https ? '64:ff9b::5db8:d822' : 'ff02::1:3',
+          dstport: https ? 443 : 5355,
           packets: 1 + Math.floor(rng() * 30),
         }),
       );
