@@ -39,5 +39,6 @@ export function parsePref64List(texts: readonly string[] | undefined): Prefix64[
 /** A fresh set of taggers (their shared state — announced media — belongs to one pipeline). */
 export function createTagging(options: TagOptions = {}): FlowInspector {
   const taggers: Tagger[] = [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger] as Tagger[];
-  return createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry() });
+  const inspector = createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry() });
+  return { ...inspector, fields: TAG_FIELDS.map((f) => f.name) };
 }
