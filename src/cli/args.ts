@@ -3,6 +3,7 @@
  * repeatable options, and positional arguments (a trailing BPF filter).
  * Usage mistakes throw UsageError, which the CLI prints in one line (exit 2).
  */
+import { nearest } from '../nfql/suggest.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -78,28 +79,6 @@ export function optionHelp(specs: readonly OptionSpec[]): string {
 
 /** "; did you mean --idle?" for a near-miss, else "". */
 export function suggest(name: string, candidates: readonly string[], prefix = ''): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best}?` : '';
-}
-
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
+  const best = nearest(name, candidates);
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${prefix}${best.name}?` : '';
 }
