@@ -13,6 +13,7 @@ import { createRtpTagger, RTP_FIELDS } from './rtp.js';
 import { sipTagger, SIP_FIELDS } from './sip.js';
 import { DNS_FIELDS } from './dns.js';
 import { NAT64_FIELDS } from './nat64.js';
+import { createXlatTagger, XLAT_FIELDS } from './xlat.js';
 
 export const APPS = ['sip', 'rtp', 'rtcp', 'dns', 'mdns'] as const;
 
@@ -22,7 +23,7 @@ const APP_FIELD: FieldDef = {
 };
 
 /** The tag fields, in output order. */
-export const TAG_FIELDS: readonly FieldDef[] = [APP_FIELD, ...SIP_FIELDS, ...RTP_FIELDS, ...DNS_FIELDS, ...NAT64_FIELDS];
+export const TAG_FIELDS: readonly FieldDef[] = [APP_FIELD, ...SIP_FIELDS, ...RTP_FIELDS, ...DNS_FIELDS, ...NAT64_FIELDS, ...XLAT_FIELDS];
 for (const f of TAG_FIELDS) registerField(f);
 
 export interface TagOptions {
@@ -38,7 +39,7 @@ export function parsePref64List(texts: readonly string[] | undefined): Prefix64[
 
 /** A fresh set of taggers (their shared state — announced media — belongs to one pipeline). */
 export function createTagging(options: TagOptions = {}): FlowInspector {
-  const taggers: Tagger[] = [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger] as Tagger[];
+  const taggers: Tagger[] = [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger, createXlatTagger()] as Tagger[];
   const inspector = createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry() });
   return { ...inspector, fields: TAG_FIELDS.map((f) => f.name) };
 }

@@ -1,0 +1,213 @@
+/**
+ * The `xlat` tagger: labels translated and tunneled flows and pairs each
+ * IPv6-side NAT64 flow with the IPv4-side flow the translator made of it.
+ *
+ * Pairing is decided when the second of the two flows begins (its first
+ * packet), so it needs no record buffering: whichever side begins second
+ * pairs with the most recently begun, still unpaired flow of the other side
+ * that matches (same protocol, the IPv4 host = the address embedded in the
+ * NAT64 address, the same IPv4-host port, the same client port when one
+ * preserves it, otherwise any) and is still open or ended at most
+ * PAIR_WINDOW_MS ago. "Most recently begun" follows the nesting of a
+ * translator captured on every interface: the forward packet is seen on the
+ * IPv6 link, then on the translator's TUN as IPv6, then as IPv4 on the TUN,
+ * then on the IPv4 link — so the TUN copies pair with each other and the
+ * link copies with each other (the reverse direction nests the same way).
+ *
+ * Records: `xlat_peer_flow` (text of the other side's flow) goes on both
+ * records when the peer had begun before this record was written;
+ * `xlat_peer` (the other record's rec_id) only on the record written second,
+ * because a record cannot be amended after it was written.
+ */
+import type { FieldDef } from '../flow/fields.js';
+import type { FlowRecord } from '../flow/record.js';
+import type { PacketView } from '../decode/view.js';
+import type { Tagger, TagEnv } from './inspector.js';
+import { embeddedIpv4, prefixOf } from './nat64.js';
+
+export const XLAT_VALUES = ['nat64-v6', 'nat64-v4', 'clat', '4in6', '6in4'] as const;
+
+export const XLAT_FIELDS: readonly FieldDef[] = [
+  {
+    name: 'xlat', aliases: [], type: 'enum', values: XLAT_VALUES, group: 'tag',
+    description: 'translation/tunnel label: nat64-v6, nat64-v4 (paired IPv4 side), clat, 4in6, 6in4',
+  },
+  { name: 'xlat_peer', aliases: [], type: 'int', group: 'tag', description: 'rec_id of the paired flow on the other side of the NAT64 (on the record written second)' },
+  { name: 'xlat_answered', aliases: [], type: 'bool', group: 'tag', description: 'on an IPv6-side flow toward the IPv4 host that was paired: traffic in the opposite direction began on the IPv4 side of that conversation before this record was written' },
+  { name: 'xlat_peer_flow', aliases: [], type: 'string', group: 'tag', description: 'the paired flow on the other side of the NAT64: "srcip port > dstip port"' },
+];
+
+/** how long an ended flow stays available for pairing */
+export const PAIR_WINDOW_MS = 5_000;
+/** at most this many flows waiting to be paired; the oldest go first */
+export const MAX_PENDING = 65_536;
+
+const V4INV6 = 1;
+const V6INV4 = 2;
+
+interface Side {
+  /** 6: IPv6 side (NAT64 prefix), 4: IPv4 side, 0: tunnel or not paired */
+  side: 0 | 4 | 6;
+  label: string;
+  proto: number;
+  /** toward the IPv4 host (v6: destination in the prefix; v4: destination is the host) */
+  fwd: boolean;
+  /** the other endpoint's port (client side) */
+  clientPort: number;
+  key: number;
+  begun: number;
+  /** etime once its record was written */
+  ended: number;
+  recId: number;
+  peer: Side | undefined;
+  /** text of this flow's first packet */
+  text: string;
+}
+
+/** 192.0.0.0/29 (RFC 6333/7335: B4 and CLAT addresses) */
+function inClatRange(a: number, b: number, c: number, d: number): boolean {
+  return a === 192 && b === 0 && c === 0 && d < 8;
+}
+
+function addrText(view: PacketView, buf: Buffer, off: number): string {
+  if (view.ipVersion === 4) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(((buf[off + i] << 8) | buf[off + i + 1]).toString(16));
+  // compress the longest run of zero groups
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && parts[j] === '0') j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return parts.join(':');
+  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
+}
+
+function v4At(buf: Buffer, off: number): number {
+  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+}
+
+/** a 48-bit key: IPv4 host address and its port */
+function keyOf(v4: number, port: number): number {
+  return v4 * 65536 + port;
+}
+
+/** A fresh xlat tagger (its pending flows belong to one pipeline). */
+export function createXlatTagger(): Tagger<Side> {
+  const pending = new Map<number, Side[]>();
+  let count = 0;
+  let lastPrune = -Infinity;
+
+  function add(s: Side): void {
+    const list = pending.get(s.key);
+    if (list === undefined) pending.set(s.key, [s]); else list.push(s);
+    if (++count > MAX_PENDING) {
+      prune(Infinity);
+      // still full of open flows: start over rather than scan on every add (pairing is best effort)
+      if (count > MAX_PENDING) { pending.clear(); count = 0; }
+    }
+  }
+
+  /** drop ended flows older than the window (all ended ones when `force`), keeping open flows */
+  function prune(now: number): void {
+    for (const [k, list] of pending) {
+      const keep = list.filter((s) => s.ended < 0 || (now !== Infinity && now - s.ended <= PAIR_WINDOW_MS));
+      count -= list.length - keep.length;
+      if (keep.length === 0) pending.delete(k); else if (keep.length !== list.length) pending.set(k, keep);
+    }
+  }
+
+  /** The matching flow of the other side to pair `s` with, or undefined. */
+  function match(s: Side, now: number): Side | undefined {
+    const list = pending.get(s.key);
+    if (list === undefined) return undefined;
+    let best: Side | undefined;
+    let bestSamePort = false;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const o = list[i];
+      if (o.side === s.side || o.peer !== undefined || o.proto !== s.proto || o.fwd !== s.fwd) continue;
+      if (o.ended >= 0 && now - o.ended > PAIR_WINDOW_MS) continue;
+      const samePort = o.clientPort === s.clientPort;
+      if (best === undefined || (samePort && !bestSamePort)) { best = o; bestSamePort = samePort; }
+      if (bestSamePort) break;
+    }
+    return best;
+  }
+
+  /** a flow of the IPv4 side in the opposite direction of `v4` (same conversation) has begun */
+  function answered(v4: Side): boolean {
+    const list = pending.get(v4.key);
+    if (list === undefined) return false;
+    for (const o of list) if (o.side === 4 && o.proto === v4.proto && o.fwd !== v4.fwd && o.clientPort === v4.clientPort) return true;
+    return false;
+  }
+
+  return {
+    name: 'xlat',
+    annotates: true,
+    fields: XLAT_FIELDS,
+    claim(view: PacketView, buf: Buffer, _ts: number, env: TagEnv): number {
+      if (view.tunnelType === V4INV6 || view.tunnelType === V6INV4) return 1;
+      if (view.ipVersion === 6) {
+        return prefixOf(env.pref64, buf, view.dstOff) !== undefined || prefixOf(env.pref64, buf, view.srcOff) !== undefined ? 1 : 0;
+      }
+      if (view.ipVersion !== 4 || pending.size === 0) return 0;
+      return pending.has(keyOf(v4At(buf, view.dstOff), view.dstPort)) || pending.has(keyOf(v4At(buf, view.srcOff), view.srcPort)) ? 1 : 0;
+    },
+    open(view, buf, ts, env): Side {
+      const s: Side = {
+        side: 0, label: '', proto: view.proto, fwd: true, clientPort: 0, key: 0,
+        begun: ts, ended: -1, recId: 0, peer: undefined, text: '',
+      };
+      if (view.tunnelType === V4INV6) { s.label = '4in6'; return s; }
+      if (view.tunnelType === V6INV4) { s.label = '6in4'; return s; }
+      if (ts - lastPrune > PAIR_WINDOW_MS) { prune(ts); lastPrune = ts; }
+      s.text = `${addrText(view, buf, view.srcOff)} ${view.srcPort} > ${addrText(view, buf, view.dstOff)} ${view.dstPort}`;
+      if (view.ipVersion === 6) {
+        let pre = prefixOf(env.pref64, buf, view.dstOff);
+        s.fwd = pre !== undefined;
+        pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
+        const hostOff = s.fwd ? view.dstOff : view.srcOff;
+        const clientOff = s.fwd ? view.srcOff : view.dstOff;
+        const hostText = embeddedIpv4(pre, buf, hostOff).split('.').map(Number);
+        const host = ((hostText[0] << 24) | (hostText[1] << 16) | (hostText[2] << 8) | hostText[3]) >>> 0;
+        s.side = 6;
+        // a CLAT's own IPv6 address embedding its 192.0.0.0/29 address in the last 32 bits
+        s.label = inClatRange(buf[clientOff + 12], buf[clientOff + 13], buf[clientOff + 14], buf[clientOff + 15]) ? 'clat' : 'nat64-v6';
+        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
+        s.key = keyOf(host, s.fwd ? view.dstPort : view.srcPort);
+      } else {
+        const dk = keyOf(v4At(buf, view.dstOff), view.dstPort);
+        s.side = 4;
+        s.fwd = pending.has(dk);
+        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
+        s.key = s.fwd ? dk : keyOf(v4At(buf, view.srcOff), view.srcPort);
+      }
+      const peer = match(s, ts);
+      if (peer !== undefined) { s.peer = peer; peer.peer = s; }
+      add(s);
+      return s;
+    },
+    packet() {
+      return false;
+    },
+    close(s, rec: FlowRecord) {
+      s.ended = rec.etime;
+      s.recId = rec.rec_id;
+      if (s.side === 0) { rec.xlat = s.label; return; }
+      if (s.side === 6) {
+        const media = rec.sdp_media;
+        // the application behind a CLAT announces its CLAT address (192.0.0.0/29) in SDP
+        if (Array.isArray(media) && media.some((m) => typeof m === 'string' && /^192\.0\.0\.[0-7]:/.test(m))) s.label = 'clat';
+        rec.xlat = s.label;
+      } else if (s.peer !== undefined) rec.xlat = 'nat64-v4';
+      if (s.peer !== undefined) {
+        if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
+        rec.xlat_peer_flow = s.peer.text;
+        if (s.peer.recId > 0) rec.xlat_peer = s.peer.recId;
+      }
+    },
+  };
+}

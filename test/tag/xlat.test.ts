@@ -1,0 +1,134 @@
+/**
+ * xlat labels and NAT64 pairing on the lab captures (captured on the NAT64 box
+ * with -i b6 -i nat64 -i b4: 0 IPv6 link, 1 TAYGA TUN, 2 IPv4 link), -k 7tuple.
+ */
+import { describe, expect, it } from 'vitest';
+import { readCaptureFile } from '../../src/capture/open.js';
+import type { PacketSink } from '../../src/capture/types.js';
+import { createFlowPipeline } from '../../src/flow/pipeline.js';
+import type { FlowRecord } from '../../src/flow/record.js';
+import { createTagging } from '../../src/tag/index.js';
+import { tagged } from './helpers.js';
+
+const cap = (name: string) => new URL(`../../captures/${name}.pcapng`, import.meta.url).pathname;
+
+/** "input proto src:port>dst:port" */
+const flow = (r: FlowRecord) => `${r.input} ${r.proto} ${r.srcip}:${r.srcport}>${r.dstip}:${r.dstport}`;
+
+/** every pairing as "IPv6 side <-> IPv4 side", from the records' xlat_peer (set on the record written second) */
+function pairs(recs: FlowRecord[]): string[] {
+  const byId = new Map(recs.map((r) => [r.rec_id, r]));
+  const out: string[] = [];
+  for (const r of recs) {
+    if (typeof r.xlat_peer !== 'number') continue;
+    const p = byId.get(r.xlat_peer)!;
+    const [v6, v4] = r.ipver === 6 ? [r, p] : [p, r];
+    expect(v6.ipver).toBe(6);
+    expect(v4.ipver).toBe(4);
+    out.push(`${flow(v6)} <-> ${flow(v4)}`);
+  }
+  return out.sort();
+}
+
+function labels(recs: FlowRecord[]): string[] {
+  return recs.filter((r) => r.xlat !== undefined).map((r) => `${r.rec_id} ${r.xlat}`);
+}
+
+describe('xlat on the lab captures (-k 7tuple)', () => {
+  it('web-good-1: each IPv6-side copy pairs with one IPv4-side copy, both directions', () => {
+    const recs = tagged(cap('web-good-1'), { key7: true });
+    expect(pairs(recs)).toEqual([
+      '0 6 2001:db8:64:1::2:43346>64:ff9b::6440:a:8080 <-> 2 6 100.64.0.1:43346>100.64.0.10:8080',
+      '0 6 64:ff9b::6440:a:8080>2001:db8:64:1::2:43346 <-> 2 6 100.64.0.10:8080>100.64.0.1:43346',
+      '1 6 2001:db8:64:1::2:43346>64:ff9b::6440:a:8080 <-> 1 6 198.51.100.78:43346>100.64.0.10:8080',
+      '1 6 64:ff9b::6440:a:8080>2001:db8:64:1::2:43346 <-> 1 6 100.64.0.10:8080>198.51.100.78:43346',
+    ]);
+    expect(labels(recs)).toEqual([
+      '8 nat64-v6', '9 nat64-v6', '10 nat64-v4', '11 nat64-v4', '12 nat64-v4', '13 nat64-v4', '14 nat64-v6', '15 nat64-v6',
+    ]);
+    const r = (id: number) => recs.find((x) => x.rec_id === id)!;
+    // the record written first names its peer's flow; the one written second also its rec_id
+    expect(r(8)).toMatchObject({ xlat_peer: undefined, xlat_peer_flow: '100.64.0.1 43346 > 100.64.0.10 8080', xlat_answered: true });
+    expect(r(11)).toMatchObject({ xlat_peer: 8, xlat_peer_flow: '2001:db8:64:1::2 43346 > 64:ff9b::6440:a 8080', xlat_answered: undefined });
+    expect(r(14)).toMatchObject({ xlat_peer: 13, xlat_peer_flow: '100.64.0.10 8080 > 198.51.100.78 43346', xlat_answered: undefined });
+    // DNS, ICMPv6 and the rest: no label
+    expect(recs.filter((x) => x.xlat === undefined).every((x) => x.nat64 !== true && x.ipver === 6)).toBe(true);
+  });
+
+  it('sip-good-1 (464XLAT): SIP from the CLAT is clat, every SIP and RTP flow pairs', () => {
+    const recs = tagged(cap('sip-good-1'), { key7: true });
+    expect(pairs(recs)).toEqual([
+      '0 17 2001:db8:64:1::464:5060>64:ff9b::6440:a:5060 <-> 2 17 100.64.0.1:5060>100.64.0.10:5060',
+      '0 17 2001:db8:64:1::464:6000>64:ff9b::6440:a:6000 <-> 2 17 100.64.0.1:6000>100.64.0.10:6000',
+      '0 17 64:ff9b::6440:a:5060>2001:db8:64:1::464:5060 <-> 2 17 100.64.0.10:5060>100.64.0.1:5060',
+      // the capture delivers the reverse RTP's first packets out of interface order: these two cross
+      '0 17 64:ff9b::6440:a:6000>2001:db8:64:1::464:6000 <-> 1 17 100.64.0.10:6000>198.51.100.180:6000',
+      '1 17 2001:db8:64:1::464:5060>64:ff9b::6440:a:5060 <-> 1 17 198.51.100.180:5060>100.64.0.10:5060',
+      '1 17 2001:db8:64:1::464:6000>64:ff9b::6440:a:6000 <-> 1 17 198.51.100.180:6000>100.64.0.10:6000',
+      '1 17 64:ff9b::6440:a:5060>2001:db8:64:1::464:5060 <-> 1 17 100.64.0.10:5060>198.51.100.180:5060',
+      '1 17 64:ff9b::6440:a:6000>2001:db8:64:1::464:6000 <-> 2 17 100.64.0.10:6000>100.64.0.1:6000',
+    ]);
+    expect(labels(recs)).toEqual([
+      '4 clat', '5 clat', '6 nat64-v4', '7 nat64-v4', '8 nat64-v4', '9 nat64-v4', '10 nat64-v6', '13 nat64-v6',
+      '14 nat64-v6', '15 nat64-v6', '16 nat64-v4', '17 nat64-v4', '18 nat64-v4', '19 nat64-v4', '20 nat64-v6', '21 nat64-v6',
+    ]);
+    for (const r of recs) if (r.xlat === 'clat' || (r.xlat === 'nat64-v6' && r.dstip.startsWith('64:ff9b:'))) expect(r.xlat_answered).toBe(true);
+  });
+
+  it('skype-bad-1: the three login attempts pair on both sides (the IPv4 server answered at TCP level)', () => {
+    const recs = tagged(cap('skype-bad-1'), { key7: true });
+    const p = pairs(recs);
+    expect(p).toHaveLength(12);
+    for (const port of [40001, 40002, 40003]) {
+      expect(p.filter((x) => x.includes(`:${port}`))).toHaveLength(4);
+    }
+    expect(p).toContain('1 6 2001:db8:64:1::2:40001>64:ff9b::6440:b:443 <-> 1 6 198.51.100.78:40001>100.64.0.11:443');
+    expect(p).toContain('0 6 2001:db8:64:1::2:40001>64:ff9b::6440:b:443 <-> 2 6 100.64.0.1:40001>100.64.0.11:443');
+    expect(p).toContain('0 6 64:ff9b::6440:b:443>2001:db8:64:1::2:40001 <-> 1 6 100.64.0.11:443>198.51.100.78:40001');
+    expect(p).toContain('1 6 64:ff9b::6440:b:443>2001:db8:64:1::2:40001 <-> 2 6 100.64.0.11:443>100.64.0.1:40001');
+    const fwd6 = recs.filter((r) => r.ipver === 6 && r.dstport === 443);
+    expect(fwd6).toHaveLength(6);
+    for (const r of fwd6) expect(r).toMatchObject({ xlat: 'nat64-v6', xlat_answered: true });
+    expect(recs.filter((r) => r.xlat === 'nat64-v4')).toHaveLength(12);
+  });
+
+  it('dslite-good-1: the softwire flows are 4in6; nothing pairs', () => {
+    const recs = tagged(cap('dslite-good-1'), { key7: true });
+    expect(recs.filter((r) => r.xlat !== undefined).map((r) => `${flow(r)} ${r.xlat}`)).toEqual([
+      '0 6 192.0.0.2:45058>100.64.0.10:8080 4in6',
+      '0 6 100.64.0.10:8080>192.0.0.2:45058 4in6',
+    ]);
+    expect(recs.some((r) => r.xlat_peer !== undefined || r.xlat_peer_flow !== undefined)).toBe(false);
+  });
+
+  it('an IPv4 side that never answered is visible: xlat_answered false', () => {
+    // web-good-1 with every packet from the IPv4 server (and its translation back to IPv6) removed
+    const recs: FlowRecord[] = [];
+    const p = createFlowPipeline({ meter: { inspector: createTagging(), key: { tuple: 7, vlan: false, tunnel: false } } }, (r) => recs.push(r));
+    const drop = (buf: Buffer, off: number, linkType: number): boolean => {
+      const ip = linkType === 1 ? off + 14 : off; // Ethernet on the links, raw IP on the TUN
+      const v = buf[ip] >> 4;
+      if (v === 4) return buf[ip + 12] === 100 && buf[ip + 13] === 64 && buf[ip + 14] === 0 && buf[ip + 15] === 10;
+      return v === 6 && buf[ip + 8] === 0 && buf[ip + 9] === 0x64 && buf[ip + 10] === 0xff && buf[ip + 11] === 0x9b;
+    };
+    const sink: PacketSink = {
+      ...p.sink,
+      packet(buf, off, capLen, wireLen, ts, ifIndex, linkType) {
+        if (!drop(buf, off, linkType)) p.sink.packet(buf, off, capLen, wireLen, ts, ifIndex, linkType);
+      },
+    };
+    readCaptureFile(cap('web-good-1'), sink);
+    p.meter.flush('eof');
+    const fwd6 = recs.filter((r) => r.ipver === 6 && r.dstport === 8080);
+    expect(fwd6.map(flow)).toEqual([
+      '0 6 2001:db8:64:1::2:43346>64:ff9b::6440:a:8080',
+      '1 6 2001:db8:64:1::2:43346>64:ff9b::6440:a:8080',
+    ]);
+    for (const r of fwd6) {
+      expect(r.xlat).toBe('nat64-v6');
+      expect(r.xlat_peer_flow).toMatch(/ 43346 > 100\.64\.0\.10 8080$/);
+      expect(r.xlat_answered).toBe(false);
+    }
+    expect(recs.filter((r) => r.xlat === 'nat64-v4')).toHaveLength(2);
+  });
+});
