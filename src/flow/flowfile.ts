@@ -16,7 +16,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../capture/types.js';
-import { formatIp, parseIp } from '../decode/addr.js';
+import { formatIp, parseIp } from './addr.js';
 import { type FieldDef, lookupField } from './fields.js';
 import type { FieldValue, FlowRecord } from './record.js';
 

@@ -19,7 +19,7 @@
  */
 import type { PacketView } from '../decode/view.js';
 import { TUNNEL_NAMES } from '../decode/view.js';
-import { formatIp } from '../decode/addr.js';
+import { formatIp } from './addr.js';
 import type { EndReason } from './fields.js';
 import type { FlowRecord } from './record.js';
 

@@ -4,7 +4,7 @@
  * A/AAAA answer addresses, DNS-SD service types, and `dns_synth64` when an
  * AAAA answer lies in a NAT64 prefix (DNS64 synthesized it).
  */
-import { formatIp } from '../decode/addr.js';
+import { formatIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';

@@ -5,7 +5,7 @@
  * The per-port counter makes the lookup free for nearly every UDP flow: only
  * when a flow's port was announced are addresses formatted and compared.
  */
-import { formatIp } from '../decode/addr.js';
+import { formatIp } from '../flow/addr.js';
 import type { PacketView } from '../decode/view.js';
 import { embeddedIpv4, type Prefix64, prefixOf } from './nat64.js';
 

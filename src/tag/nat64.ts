@@ -3,7 +3,7 @@
  * inside a NAT64 prefix talks to an IPv4 host through a translator; the IPv4
  * address embedded in that IPv6 address is extracted.
  */
-import { parseIp } from '../decode/addr.js';
+import { parseIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';

@@ -10,7 +10,7 @@
  * jitter of RFC 3550 section 6.4.1 in milliseconds. Every packet is counted,
  * so the per-packet work is a few arithmetic operations.
  */
-import { formatIp } from '../decode/addr.js';
+import { formatIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger } from './inspector.js';

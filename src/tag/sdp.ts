@@ -3,7 +3,7 @@
  * Only what flows need: connection addresses (session and media level), media
  * ports and transport, and the RTP clock rates from a=rtpmap.
  */
-import { formatIp, parseIp } from '../decode/addr.js';
+import { formatIp, parseIp } from '../flow/addr.js';
 
 export interface SdpMedia {
   /** "audio", "video", "image", … */

@@ -1,5 +1,5 @@
 /** Test-only packet builder: headers as plain byte arrays, lengths filled in. */
-import { parseIp } from '../../src/decode/addr.js';
+import { parseIp } from '../../src/flow/addr.js';
 
 export type Bytes = number[];
 

@@ -1,5 +1,5 @@
 /** Test-only: a decoded packet as a plain object with readable names and addresses. */
-import { formatIp } from '../../src/decode/addr.js';
+import { formatIp } from '../../src/flow/addr.js';
 import { createDecoder, type DecodeOptions } from '../../src/decode/decoder.js';
 import { newPacketView, NOT_DECODED_REASONS, type PacketView, TUNNEL_NAMES } from '../../src/decode/view.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIp } from '../../src/decode/addr.js';
+import { parseIp } from '../../src/flow/addr.js';
 import { newPacketView, type PacketView } from '../../src/decode/view.js';
 import { createMeter, type MeterOptions } from '../../src/flow/meter.js';
 import type { FlowRecord } from '../../src/flow/record.js';

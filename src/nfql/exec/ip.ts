@@ -9,8 +9,10 @@
  * with a small loop over the characters (cheaper than any cache), IPv6
  * through a bounded cache keyed by the text (addresses repeat a lot).
  *
- * nfql/ imports nothing from decode/, so this file has its own small parser.
+ * Address text is parsed and printed by src/flow/addr.ts, the meter's own
+ * module, so a constant and a record spell an address the same way.
  */
+import { formatIp, parseIp } from '../../flow/addr.js';
 
 /** IPv4 text to an unsigned 32-bit number, or -1 when the text is no IPv4 address. */
 export function parseIpv4(text: string): number {
@@ -42,71 +44,19 @@ export function parseIpv4(text: string): number {
   return value * 256 + octet;
 }
 
-/** IPv6 text (any RFC 4291 form, case-insensitive, `::`, dotted IPv4 tail) to 8 16-bit groups, or undefined. */
+/** IPv6 text (any RFC 4291 form) to 8 16-bit groups, or undefined. */
 export function parseIpv6(text: string): Uint16Array | undefined {
-  if (text.indexOf(':') < 0 || text.indexOf('%') >= 0) return undefined;
-  const double = text.indexOf('::');
-  if (double >= 0 && text.indexOf('::', double + 1) >= 0) return undefined;
-  const head = double >= 0 ? text.slice(0, double) : text;
-  const tail = double >= 0 ? text.slice(double + 2) : '';
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === '' ? [] : tail.split(':');
-  const out = new Uint16Array(8);
-  const groups: number[] = [];
-  const all = [...headGroups, ...tailGroups];
-  for (let i = 0; i < all.length; i++) {
-    const g = all[i];
-    if (i === all.length - 1 && g.includes('.')) {
-      const v4 = parseIpv4(g);
-      if (v4 < 0) return undefined;
-      groups.push(Math.floor(v4 / 65536), v4 % 65536);
-    } else {
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
-      groups.push(parseInt(g, 16));
-    }
-  }
-  const tailCount = groups.length - headGroups.length;
-  if (double < 0) {
-    if (groups.length !== 8) return undefined;
-  } else if (groups.length > 7) {
-    return undefined;
-  }
-  for (let i = 0; i < headGroups.length; i++) out[i] = groups[i];
-  for (let i = 0; i < tailCount; i++) out[8 - tailCount + i] = groups[headGroups.length + i];
-  return out;
+  const bytes = text.includes(':') ? parseIp(text) : undefined;
+  if (bytes === undefined) return undefined;
+  const groups = new Uint16Array(8);
+  for (let i = 0; i < 8; i++) groups[i] = (bytes[2 * i] << 8) | bytes[2 * i + 1];
+  return groups;
 }
 
-/** RFC 5952 text of 8 groups (as the meter writes it: IPv4-mapped addresses keep a dotted tail). */
-function formatIpv6(g: Uint16Array): string {
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number) => Array.from(g.subarray(from, to), (x) => x.toString(16)).join(':');
-  if (bestLen < 2) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
-}
-
-/** The canonical text of an address (the meter's form), or undefined when `text` is no address. */
+/** The canonical text of an address (the meter's form: src/flow/addr.ts), or undefined when `text` is no address. */
 export function canonicalIp(text: string): string | undefined {
-  const v4 = parseIpv4(text);
-  if (v4 >= 0) return text;
-  const v6 = parseIpv6(text);
-  return v6 ? formatIpv6(v6) : undefined;
+  const bytes = parseIp(text);
+  return bytes === undefined ? undefined : formatIp(bytes, 0, bytes.length === 4 ? 4 : 6);
 }
 
 /** A prefix such as `10.0.0.0/8` or `64:ff9b::/96`, ready for membership tests. */

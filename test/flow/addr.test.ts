@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIp, parseIp } from '../../src/decode/addr.js';
+import { formatIp, parseIp } from '../../src/flow/addr.js';
 
 function hex6(text: string): string {
   return formatIp(Buffer.from(text.replace(/[: ]/g, ''), 'hex'), 0, 6);
