@@ -57,6 +57,12 @@ export function embeddedIpv4(prefix: Prefix64, buf: Uint8Array, off: number): st
   return `${buf[off + at[0]]}.${buf[off + at[1]]}.${buf[off + at[2]]}.${buf[off + at[3]]}`;
 }
 
+/** The same as an unsigned 32-bit number (no text on the per-flow path). */
+export function embeddedIpv4Number(prefix: Prefix64, buf: Uint8Array, off: number): number {
+  const at = EMBED[prefix.length];
+  return ((buf[off + at[0]] << 24) | (buf[off + at[1]] << 16) | (buf[off + at[2]] << 8) | buf[off + at[3]]) >>> 0;
+}
+
 /** The same for an address in text (SDP, DNS answers). */
 export function embeddedIpv4Text(prefixes: readonly Prefix64[], text: string): string | undefined {
   if (!text.includes(':')) return undefined;

@@ -23,7 +23,8 @@ import type { FieldDef } from '../flow/fields.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
-import { embeddedIpv4, prefixOf } from './nat64.js';
+import { embeddedIpv4Number, prefixOf } from './nat64.js';
+import { formatIp } from '../flow/addr.js';
 
 export const XLAT_VALUES = ['nat64-v6', 'nat64-v4', 'clat', '4in6', '6in4'] as const;
 
@@ -41,6 +42,8 @@ export const XLAT_FIELDS: readonly FieldDef[] = [
 export const PAIR_WINDOW_MS = 5_000;
 /** at most this many flows waiting to be paired; the oldest go first */
 export const MAX_PENDING = 65_536;
+
+const NO_ADDRESS: number[] = [0, 0, 0, 0];
 
 const V4INV6 = 1;
 const V6INV4 = 2;
@@ -60,8 +63,12 @@ interface Side {
   ended: number;
   recId: number;
   peer: Side | undefined;
-  /** text of this flow's first packet */
-  text: string;
+  /** this flow's first packet: addresses as 32-bit words and ports, formatted only when paired */
+  ipVersion: number;
+  src: number[];
+  dst: number[];
+  srcPort: number;
+  dstPort: number;
 }
 
 /** 192.0.0.0/29 (RFC 6333/7335: B4 and CLAT addresses) */
@@ -69,23 +76,28 @@ function inClatRange(a: number, b: number, c: number, d: number): boolean {
   return a === 192 && b === 0 && c === 0 && d < 8;
 }
 
-function addrText(view: PacketView, buf: Buffer, off: number): string {
-  if (view.ipVersion === 4) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(((buf[off + i] << 8) | buf[off + i + 1]).toString(16));
-  // compress the longest run of zero groups
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && parts[j] === '0') j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return parts.join(':');
-  return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
+/** Where a flow's first packet's addresses are kept until a pairing needs them as text. */
+const scratch = new Uint8Array(16);
+
+/** "srcip port > dstip port" of the flow whose addresses `s` holds. */
+function flowText(s: Side): string {
+  return `${addrAt(s.src, s.ipVersion)} ${s.srcPort} > ${addrAt(s.dst, s.ipVersion)} ${s.dstPort}`;
 }
 
-function v4At(buf: Buffer, off: number): number {
+function addrAt(words: readonly number[], version: number): string {
+  for (let i = 0; i < 4; i++) {
+    const w = words[i];
+    scratch[4 * i] = w >>> 24; scratch[4 * i + 1] = (w >>> 16) & 255; scratch[4 * i + 2] = (w >>> 8) & 255; scratch[4 * i + 3] = w & 255;
+  }
+  return formatIp(scratch, 0, version);
+}
+
+/** The address at `buf[off]` as 32-bit words (one for IPv4, four for IPv6). */
+function addrWords(buf: Uint8Array, off: number, version: number): number[] {
+  return version === 4 ? [v4At(buf, off), 0, 0, 0] : [v4At(buf, off), v4At(buf, off + 4), v4At(buf, off + 8), v4At(buf, off + 12)];
+}
+
+function v4At(buf: Uint8Array, off: number): number {
   return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
 }
 
@@ -159,20 +171,21 @@ export function createXlatTagger(): Tagger<Side> {
     open(view, buf, ts, env): Side {
       const s: Side = {
         side: 0, label: '', proto: view.proto, fwd: true, clientPort: 0, key: 0,
-        begun: ts, ended: -1, recId: 0, peer: undefined, text: '',
+        begun: ts, ended: -1, recId: 0, peer: undefined,
+        ipVersion: view.ipVersion, src: NO_ADDRESS, dst: NO_ADDRESS, srcPort: view.srcPort, dstPort: view.dstPort,
       };
       if (view.tunnelType === V4INV6) { s.label = '4in6'; return s; }
       if (view.tunnelType === V6INV4) { s.label = '6in4'; return s; }
       if (ts - lastPrune > PAIR_WINDOW_MS) { prune(ts); lastPrune = ts; }
-      s.text = `${addrText(view, buf, view.srcOff)} ${view.srcPort} > ${addrText(view, buf, view.dstOff)} ${view.dstPort}`;
+      s.src = addrWords(buf, view.srcOff, view.ipVersion);
+      s.dst = addrWords(buf, view.dstOff, view.ipVersion);
       if (view.ipVersion === 6) {
         let pre = prefixOf(env.pref64, buf, view.dstOff);
         s.fwd = pre !== undefined;
         pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
         const hostOff = s.fwd ? view.dstOff : view.srcOff;
         const clientOff = s.fwd ? view.srcOff : view.dstOff;
-        const hostText = embeddedIpv4(pre, buf, hostOff).split('.').map(Number);
-        const host = ((hostText[0] << 24) | (hostText[1] << 16) | (hostText[2] << 8) | hostText[3]) >>> 0;
+        const host = embeddedIpv4Number(pre, buf, hostOff);
         s.side = 6;
         // a CLAT's own IPv6 address embedding its 192.0.0.0/29 address in the last 32 bits
         s.label = inClatRange(buf[clientOff + 12], buf[clientOff + 13], buf[clientOff + 14], buf[clientOff + 15]) ? 'clat' : 'nat64-v6';
@@ -205,7 +218,7 @@ export function createXlatTagger(): Tagger<Side> {
       } else if (s.peer !== undefined) rec.xlat = 'nat64-v4';
       if (s.peer !== undefined) {
         if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
-        rec.xlat_peer_flow = s.peer.text;
+        rec.xlat_peer_flow = flowText(s.peer);
         if (s.peer.recId > 0) rec.xlat_peer = s.peer.recId;
       }
     },
