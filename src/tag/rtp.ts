@@ -43,8 +43,9 @@ const STATIC_RATES: Record<number, number> = {
 interface Stream {
   ssrc: number;
   pt: number;
-  rate: number;
   received: number;
+  /** lastArrival/lastTs hold a packet whose payload type has a known clock (jitter can be measured from it) */
+  haveRef: boolean;
   baseSeq: number;
   maxSeq: number;
   cycles: number;
@@ -140,8 +141,8 @@ export function createRtpTagger(): Tagger<RtpState> {
       const ssrc = buf.readUInt32BE(off + 8);
       let s = state.streams[dir];
       if (s === undefined) {
-        const rate = state.call?.clockRates.get(pt) ?? STATIC_RATES[pt] ?? 0;
-        s = { ssrc, pt, rate, received: 1, baseSeq: seq, maxSeq: seq, cycles: 0, lastArrival: tsMs, lastTs: ts, jitter: 0, jitterMax: 0, jitterSum: 0 };
+        const haveRef = clockRate(state, pt) > 0;
+        s = { ssrc, pt, received: 1, haveRef, baseSeq: seq, maxSeq: seq, cycles: 0, lastArrival: tsMs, lastTs: ts, jitter: 0, jitterMax: 0, jitterSum: 0 };
         state.streams[dir] = s;
         if (state.confirmed && !state.remembered) {
           state.remembered = true;
@@ -174,15 +175,24 @@ export function createRtpTagger(): Tagger<RtpState> {
         if (seq < s.maxSeq) s.cycles += 65536;
         s.maxSeq = seq;
       }
-      if (s.rate > 0) {
+      // RFC 3550 A.8 interarrival jitter. The stream may switch payload types (voice, comfort noise,
+      // a fax codec): each packet is measured with its own payload type's clock; a packet whose type has
+      // no known clock (a dynamic type SDP did not map) cannot be measured and is left out, and an RTP
+      // timestamp that steps backwards (a new timestamp base) restarts the reference instead of
+      // counting as seconds of jitter.
+      const rate = clockRate(state, pt);
+      if (rate > 0) {
         const tsStep = (ts - s.lastTs) | 0;
-        const d = (tsMs - s.lastArrival) - (tsStep * 1000) / s.rate;
-        s.jitter += (Math.abs(d) - s.jitter) / 16;
-        if (s.jitter > s.jitterMax) s.jitterMax = s.jitter;
+        if (s.haveRef && tsStep >= 0) {
+          const d = (tsMs - s.lastArrival) - (tsStep * 1000) / rate;
+          s.jitter += (Math.abs(d) - s.jitter) / 16;
+          if (s.jitter > s.jitterMax) s.jitterMax = s.jitter;
+        }
+        s.haveRef = true;
+        s.lastArrival = tsMs;
+        s.lastTs = ts;
       }
       s.jitterSum += s.jitter;
-      s.lastArrival = tsMs;
-      s.lastTs = ts;
       return true;
     },
     close(state, rec) {
@@ -202,6 +212,11 @@ export function createRtpTagger(): Tagger<RtpState> {
       rec.rtp_jitter_mean = s.received > 1 ? Math.round((s.jitterSum / (s.received - 1)) * 1000) / 1000 : 0;
     },
   };
+}
+
+/** The clock rate of payload type `pt` in this flow's call (SDP rtpmap), else RFC 3551's; 0 when unknown. */
+function clockRate(state: RtpState, pt: number): number {
+  return state.call?.clockRates.get(pt) ?? STATIC_RATES[pt] ?? 0;
 }
 
 /** From the first packet of an unannounced UDP flow: 'rtp', 'rtcp' or undefined (most flows: one byte read). */
