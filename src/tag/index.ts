@@ -40,6 +40,6 @@ export function parsePref64List(texts: readonly string[] | undefined): Prefix64[
 /** A fresh set of taggers (their shared state — announced media — belongs to one pipeline). */
 export function createTagging(options: TagOptions = {}): FlowInspector {
   const taggers: Tagger[] = [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger, createXlatTagger()] as Tagger[];
-  const inspector = createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry() });
+  const inspector = createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry(), clatHosts: new Set<string>() });
   return { ...inspector, fields: TAG_FIELDS.map((f) => f.name) };
 }

@@ -20,6 +20,11 @@ export interface TagEnv {
   pref64: readonly Prefix64[];
   /** media endpoints announced in SDP, for the RTP tagger */
   media: MediaRegistry;
+  /**
+   * IPv6 addresses of 464XLAT CLATs: hosts whose SDP, sent over IPv6, announced a 192.0.0.0/29
+   * address (the IPv4 application behind the CLAT speaking). Filled by the SIP tagger, read by xlat.
+   */
+  clatHosts: Set<string>;
 }
 
 export interface Tagger<S = unknown> {

@@ -9,6 +9,7 @@
  * packet is the SYN). A first IPv6/IPv4 fragment carries the start of the
  * message; what lies in later fragments (often the SDP body) is not seen.
  */
+import { formatIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
@@ -28,7 +29,7 @@ export const SIP_FIELDS: readonly FieldDef[] = [
   { name: 'sdp_media', aliases: [], type: 'set', group: 'tag', description: 'media endpoints announced in SDP bodies (c=/m= lines of offers and answers) as address:port, IPv6 in brackets' },
   {
     name: 'sdp_ipv4_literal', aliases: [], type: 'bool', group: 'tag',
-    description: 'SDP carried over IPv6 announces an IPv4 address (c=IN IP4): the reason SIP calls fail behind NAT64',
+    description: 'SDP sent by an IPv6-only host announces an IPv4 address (c=IN IP4): carried over IPv6, from a CLAT/B4 address (192.0.0.0/29), or on the IPv4 side of a NAT64 toward the IPv4 host; the reason SIP calls fail behind NAT64',
   },
 ];
 
@@ -68,7 +69,7 @@ export const sipTagger: Tagger<SipState> = {
     let at = 0;
     // TCP may carry several messages per segment; Content-Length says where the next begins
     while (at < text.length) {
-      const next = message(state, text, at, view, tsMs, env);
+      const next = message(state, text, at, view, buf, tsMs, env);
       if (next <= at || view.proto !== TCP) break;
       at = next;
     }
@@ -90,7 +91,7 @@ const REQUEST_LINE = /^([A-Z][A-Z0-9._!%*+`'~-]*) \S+ SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d)(?: |$)/;
 
 /** Reads one message starting at `at`; returns where the next one would start (or `at` when this is no SIP message). */
-function message(state: SipState, text: string, at: number, view: PacketView, tsMs: number, env: TagEnv): number {
+function message(state: SipState, text: string, at: number, view: PacketView, buf: Buffer, tsMs: number, env: TagEnv): number {
   let eol = text.indexOf('\n', at);
   if (eol < 0) eol = text.length;
   const first = text.slice(at, text[eol - 1] === '\r' ? eol - 1 : eol);
@@ -126,18 +127,29 @@ function message(state: SipState, text: string, at: number, view: PacketView, ts
     let body = text.slice(bodyStart, bodyEnd);
     const v = body.indexOf('v=0');
     if (v > 0) body = body.slice(v);
-    if (v >= 0) sdp(state, body, callId, view, tsMs, env);
+    if (v >= 0) sdp(state, body, callId, view, buf, tsMs, env);
   }
   return contentLength >= 0 ? bodyStart + contentLength : text.length;
 }
 
-function sdp(state: SipState, body: string, callId: string, view: PacketView, tsMs: number, env: TagEnv): void {
+function sdp(state: SipState, body: string, callId: string, view: PacketView, buf: Buffer, tsMs: number, env: TagEnv): void {
   const parsed = parseSdp(body);
-  if (parsed.announcesIpv4 && view.ipVersion === 6) state.ipv4Literal = true;
+  // over IPv6, or from a CLAT's or B4's IPv4 address (192.0.0.0/29): an IPv6-only host sent it
+  if (parsed.announcesIpv4 && (view.ipVersion === 6 || (view.ipVersion === 4 && inClatRange(buf, view.srcOff)))) state.ipv4Literal = true;
+  if (view.ipVersion === 6 && parsed.media.some((m) => m.family === 4 && CLAT_RANGE.test(m.address))) {
+    env.clatHosts.add(formatIp(buf, view.srcOff, 6));
+  }
   for (const m of parsed.media) {
     addOnce(state.media, m.family === 6 ? `[${m.address}]:${m.port}` : `${m.address}:${m.port}`);
     if (/RTP/i.test(m.transport)) env.media.announce(m.address, m.port, { callId, tsMs, clockRates: parsed.clockRates });
   }
+}
+
+/** 192.0.0.0/29 (RFC 6333, RFC 7335): the IPv4 addresses of DS-Lite B4s and 464XLAT CLATs */
+const CLAT_RANGE = /^192\.0\.0\.[0-7]$/;
+
+function inClatRange(buf: Uint8Array, off: number): boolean {
+  return buf[off] === 192 && buf[off + 1] === 0 && buf[off + 2] === 0 && buf[off + 3] < 8;
 }
 
 function addOnce<T>(list: T[], value: T): void {

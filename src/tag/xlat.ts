@@ -92,6 +92,11 @@ function addrAt(words: readonly number[], version: number): string {
   return formatIp(scratch, 0, version);
 }
 
+/** an SDP media list ("a.b.c.d:port", "[v6]:port") holds an IPv4 endpoint */
+function announcesIpv4(media: FlowRecord[string]): boolean {
+  return Array.isArray(media) && media.some((m) => typeof m === 'string' && !m.startsWith('['));
+}
+
 /** The address at `buf[off]` as 32-bit words (one for IPv4, four for IPv6). */
 function addrWords(buf: Uint8Array, off: number, version: number): number[] {
   return version === 4 ? [v4At(buf, off), 0, 0, 0] : [v4At(buf, off), v4At(buf, off + 4), v4At(buf, off + 8), v4At(buf, off + 12)];
@@ -206,16 +211,19 @@ export function createXlatTagger(): Tagger<Side> {
     packet() {
       return false;
     },
-    close(s, rec: FlowRecord) {
+    close(s, rec: FlowRecord, env: TagEnv) {
       s.ended = rec.etime;
       s.recId = rec.rec_id;
       if (s.side === 0) { rec.xlat = s.label; return; }
       if (s.side === 6) {
-        const media = rec.sdp_media;
-        // the application behind a CLAT announces its CLAT address (192.0.0.0/29) in SDP
-        if (Array.isArray(media) && media.some((m) => typeof m === 'string' && /^192\.0\.0\.[0-7]:/.test(m))) s.label = 'clat';
+        // a host that announced its CLAT address (192.0.0.0/29) in SDP is a CLAT: all its flows, both ways
+        if (env.clatHosts.size > 0 && env.clatHosts.has(addrAt(s.fwd ? s.src : s.dst, 6))) s.label = 'clat';
         rec.xlat = s.label;
-      } else if (s.peer !== undefined) rec.xlat = 'nat64-v4';
+      } else if (s.peer !== undefined) {
+        rec.xlat = 'nat64-v4';
+        // toward the IPv4 host, the SDP on this side was written by the IPv6-only host across the NAT64
+        if (s.fwd && rec.sdp_ipv4_literal === false && announcesIpv4(rec.sdp_media)) rec.sdp_ipv4_literal = true;
+      }
       if (s.peer !== undefined) {
         if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
         rec.xlat_peer_flow = flowText(s.peer);

@@ -5,6 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { corpusPath, HAVE_CORPUS } from '../corpus.js';
 import type { FlowRecord } from '../../src/flow/record.js';
+import { LINKTYPE_RAW } from '../../src/capture/linktypes.js';
+import { createFlowPipeline } from '../../src/flow/pipeline.js';
+import { createTagging } from '../../src/tag/index.js';
+import { ipv4, udp } from '../decode/build.js';
 import { addAll, HAVE_TSHARK, recordTuple, sorted, tagged, TUPLE_FIELDS, tsharkFields, tsharkTuple } from './helpers.js';
 
 const SIP_FILES = [
@@ -131,4 +135,31 @@ describe('lab captures', () => {
       }
     });
   }
+});
+
+describe('sdp_ipv4_literal: SDP written by an IPv6-only host', () => {
+  const invite = (c: string) =>
+    Buffer.from(
+      'INVITE sip:bob@example.net SIP/2.0\r\nCall-ID: lit-1\r\nContent-Type: application/sdp\r\n' +
+        `Content-Length: ${`v=0\r\nc=IN IP4 ${c}\r\nm=audio 6000 RTP/AVP 0\r\n`.length}\r\n\r\nv=0\r\nc=IN IP4 ${c}\r\nm=audio 6000 RTP/AVP 0\r\n`,
+      'latin1',
+    );
+  function literalFrom(src: string): unknown {
+    const recs: FlowRecord[] = [];
+    const p = createFlowPipeline({ meter: { inspector: createTagging() } }, (r) => recs.push(r));
+    const pkt = Buffer.from(ipv4({ proto: 17, src, dst: '100.64.0.10' }, udp(5060, 5060, [...invite(src)])));
+    p.sink.packet(pkt, 0, pkt.length, pkt.length, 1000, 0, LINKTYPE_RAW);
+    p.meter.flush('eof');
+    expect(recs[0].sip_methods).toEqual(['INVITE']);
+    return recs[0].sdp_ipv4_literal;
+  }
+
+  it('over IPv4 from a CLAT or B4 address (192.0.0.0/29): the host behind it is IPv6-only', () => {
+    expect(literalFrom('192.0.0.2')).toBe(true);
+  });
+
+  it('over IPv4 from any other address: an IPv4 host, no literal problem', () => {
+    expect(literalFrom('10.1.2.3')).toBe(false);
+    expect(literalFrom('192.0.0.8')).toBe(false);
+  });
 });

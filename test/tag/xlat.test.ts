@@ -55,7 +55,7 @@ describe('xlat on the lab captures (-k 7tuple)', () => {
     expect(recs.filter((x) => x.xlat === undefined).every((x) => x.nat64 !== true && x.ipver === 6)).toBe(true);
   });
 
-  it('sip-good-1 (464XLAT): SIP from the CLAT is clat, every SIP and RTP flow pairs', () => {
+  it('sip-good-1 (464XLAT): every flow of the CLAT is clat (SIP and RTP, both ways), every SIP and RTP flow pairs', () => {
     const recs = tagged(cap('sip-good-1'), { key7: true });
     expect(pairs(recs)).toEqual([
       '0 17 2001:db8:64:1::464:5060>64:ff9b::6440:a:5060 <-> 2 17 100.64.0.1:5060>100.64.0.10:5060',
@@ -69,10 +69,14 @@ describe('xlat on the lab captures (-k 7tuple)', () => {
       '1 17 64:ff9b::6440:a:6000>2001:db8:64:1::464:6000 <-> 2 17 100.64.0.10:6000>100.64.0.1:6000',
     ]);
     expect(labels(recs)).toEqual([
-      '4 clat', '5 clat', '6 nat64-v4', '7 nat64-v4', '8 nat64-v4', '9 nat64-v4', '10 nat64-v6', '13 nat64-v6',
-      '14 nat64-v6', '15 nat64-v6', '16 nat64-v4', '17 nat64-v4', '18 nat64-v4', '19 nat64-v4', '20 nat64-v6', '21 nat64-v6',
+      '4 clat', '5 clat', '6 nat64-v4', '7 nat64-v4', '8 nat64-v4', '9 nat64-v4', '10 clat', '13 clat',
+      '14 clat', '15 clat', '16 nat64-v4', '17 nat64-v4', '18 nat64-v4', '19 nat64-v4', '20 clat', '21 clat',
     ]);
-    for (const r of recs) if (r.xlat === 'clat' || (r.xlat === 'nat64-v6' && r.dstip.startsWith('64:ff9b:'))) expect(r.xlat_answered).toBe(true);
+    for (const r of recs) if (r.xlat === 'clat' && r.dstip.startsWith('64:ff9b:')) expect(r.xlat_answered).toBe(true);
+    // the CLAT's SDP (c=IN IP4 192.0.0.2) was written by an IPv6-only host: on the IPv6 side and, across
+    // the NAT64, on the IPv4 side toward the server; the server's answer over IPv4 was written by an IPv4 host
+    const literal = (id: number) => recs.find((x) => x.rec_id === id)!.sdp_ipv4_literal;
+    expect([4, 5, 6, 7, 8, 9, 10, 13].map(literal)).toEqual([true, true, true, true, false, false, true, true]);
   });
 
   it('skype-bad-1: the three login attempts pair on both sides (the IPv4 server answered at TCP level)', () => {
