@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type GenerateResult } from './bench/generate.js';
 import { haveGnuTime } from './bench/measure.js';
-import { FLOW_COUNT_MEANING, type MeterRun, meters } from './bench/meters.js';
+import { FLOW_COUNT_MEANING, flowsigMeter, type MeterRun, meters } from './bench/meters.js';
 
 const TARGET_PACKETS = 10_000_000;
 const TARGET_PACKETS_PER_SECOND = 3_000_000;
@@ -79,23 +79,25 @@ function parseBenchArgs(argv: readonly string[]): BenchOptions {
   return options;
 }
 
-const capturePath = (seed: number, packets: number) => join(BENCH_DIR, `seed${seed}-${packets}.pcap`);
+type Mix = 'nat64' | 'plain';
+
+const capturePath = (seed: number, packets: number, mix: Mix = 'nat64') => join(BENCH_DIR, `seed${seed}-${mix === 'plain' ? 'plain-' : ''}${packets}.pcap`);
 
 /** The capture for this seed and size, from the cache or freshly generated (with a sidecar .json of its figures). */
-function ensureCapture(seed: number, packets: number): Capture {
-  const path = capturePath(seed, packets);
+function ensureCapture(seed: number, packets: number, mix: Mix = 'nat64'): Capture {
+  const path = capturePath(seed, packets, mix);
   const sidecar = `${path}.json`;
   if (existsSync(path) && existsSync(sidecar)) {
     return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GenerateResult), path, generateSeconds: null };
   }
   const started = performance.now();
-  const result = generateCapture({ packets, seed, path });
+  const result = generateCapture({ packets, seed, path, mix });
   writeFileSync(sidecar, JSON.stringify(result));
   return { ...result, path, generateSeconds: (performance.now() - started) / 1000 };
 }
 
-function removeCapture(seed: number, packets: number): void {
-  const path = capturePath(seed, packets);
+function removeCapture(seed: number, packets: number, mix: Mix = 'nat64'): void {
+  const path = capturePath(seed, packets, mix);
   rmSync(path, { force: true });
   rmSync(`${path}.json`, { force: true });
 }
@@ -113,7 +115,7 @@ function describeCapture(c: Capture): string {
 }
 
 function tableRow(row: Row): string {
-  const head = `${shortCount(row.packets).padEnd(8)} ${row.meter.padEnd(10)}`;
+  const head = `${shortCount(row.packets).padEnd(8)} ${row.meter.padEnd(19)}`;
   if (row.status === 'not installed') return `${head} not installed`;
   const run = row.run!;
   if (row.status === 'failed') {
@@ -141,6 +143,15 @@ function targetVerdict(rows: Row[]): string {
   return `flowsig ${goal}: ${speed}, ${memory}`;
 }
 
+/** Tags on versus off on the capture with nothing to tag: CPU seconds (less disturbed by the rest of the machine than wall time). */
+function untaggedVerdict(plainRows: Row[]): string {
+  const [on, off] = plainRows;
+  if (on?.status !== 'ok' || off?.status !== 'ok') return 'untagged flows: not measured in this run';
+  const cpu = (r: Row) => r.run!.cpuSeconds ?? r.run!.wallSeconds;
+  const extra = (cpu(on) / cpu(off) - 1) * 100;
+  return `untagged flows (${shortCount(on.packets)} packets, nothing to tag): tags on ${cpu(on).toFixed(2)} CPU s, --no-tags ${cpu(off).toFixed(2)} CPU s (${extra >= 0 ? '+' : ''}${extra.toFixed(1)} %)`;
+}
+
 // ---- the run
 
 function main(): number {
@@ -154,6 +165,7 @@ function main(): number {
 
   const captures: Capture[] = [];
   const rows: Row[] = [];
+  const plainRows: Row[] = [];
   try {
     for (const packets of options.sizes) {
       const capture = ensureCapture(options.seed, packets);
@@ -169,14 +181,28 @@ function main(): number {
         process.stdout.write(`  ${tableRow(rows[rows.length - 1])}\n`);
       }
     }
+    // What tagging costs flows it has nothing to say about: a capture of the same shape with no DNS,
+    // no RTP and no NAT64 prefix, metered with and without tags.
+    const plainPackets = Math.min(...options.sizes);
+    const plain = ensureCapture(options.seed, plainPackets, 'plain');
+    process.stdout.write(`capture (nothing to tag) ${describeCapture(plain)}\n`);
+    for (const meter of [flowsigMeter(REPOSITORY_ROOT), flowsigMeter(REPOSITORY_ROOT, ['--no-tags'])]) {
+      const run = meter.run(plain.path, BENCH_DIR);
+      plainRows.push({ packets: plainPackets, meter: meter.name, status: run.exitCode === 0 ? 'ok' : 'failed', run });
+      process.stdout.write(`  ${tableRow(plainRows[plainRows.length - 1])}\n`);
+    }
   } finally {
-    if (!options.keep) for (const packets of options.sizes) removeCapture(options.seed, packets);
+    if (!options.keep) {
+      for (const packets of options.sizes) removeCapture(options.seed, packets);
+      removeCapture(options.seed, Math.min(...options.sizes), 'plain');
+    }
   }
 
-  const header = `${'packets'.padEnd(8)} ${'meter'.padEnd(10)} ${'wall s'.padStart(8)} ${'packets/s'.padStart(12)} ${'peak MB'.padStart(9)} ${'CPU s'.padStart(7)} ${'flows'.padStart(11)}`;
+  const header = `${'packets'.padEnd(8)} ${'meter'.padEnd(19)} ${'wall s'.padStart(8)} ${'packets/s'.padStart(12)} ${'peak MB'.padStart(9)} ${'CPU s'.padStart(7)} ${'flows'.padStart(11)}`;
   const notes = Object.entries(FLOW_COUNT_MEANING).map(([meter, meaning]) => `  ${meter}: ${meaning}`);
   const verdict = targetVerdict(rows);
-  process.stdout.write(`\n${header}\n${rows.map(tableRow).join('\n')}\n\nflows, as each meter counts them:\n${notes.join('\n')}\n\n${verdict}\n`);
+  const untagged = untaggedVerdict(plainRows);
+  process.stdout.write(`\n${header}\n${rows.map(tableRow).join('\n')}\n\nflows, as each meter counts them:\n${notes.join('\n')}\n\n${verdict}\n${untagged}\n`);
 
   mkdirSync(join(REPOSITORY_ROOT, 'bench-out'), { recursive: true });
   const figures = {
@@ -202,6 +228,10 @@ function main(): number {
     })),
     flowCountMeaning: FLOW_COUNT_MEANING,
     target: { packets: TARGET_PACKETS, packetsPerSecond: TARGET_PACKETS_PER_SECOND, peakMemoryMB: TARGET_PEAK_MB, verdict },
+    nothingToTag: {
+      verdict: untagged,
+      results: plainRows.map((row) => ({ packets: row.packets, meter: row.meter, status: row.status, wallSeconds: row.run?.wallSeconds ?? null, cpuSeconds: row.run?.cpuSeconds ?? null })),
+    },
   };
   writeFileSync(OUT_FILE, `${JSON.stringify(figures, null, 2)}\n`);
   process.stdout.write(`figures written to ${OUT_FILE}\n`);

@@ -30,6 +30,12 @@ export interface GenerateOptions {
   durationSeconds?: number;
   /** bytes kept of each frame, as tcpdump -s; default 128, the least that holds every header written */
   snapLen?: number;
+  /**
+   * 'nat64' (default): the NAT64 access side described above. 'plain': nothing any tagger claims —
+   * no DNS, no RTP, no NAT64 prefix (their packet shares go to TCP and QUIC) — to show what tagging
+   * costs flows it has nothing to say about.
+   */
+  mix?: 'nat64' | 'plain';
 }
 
 export interface GenerateResult {
@@ -49,6 +55,7 @@ const QUIC = 2;
 const RTP = 3;
 const ICMP = 4;
 const PACKET_SHARE = [0.75, 0.03, 0.12, 0.07, 0.03];
+const PLAIN_PACKET_SHARE = [0.83, 0, 0.14, 0, 0.03];
 
 // Shares of packets, kept per packet by shareKeeper.
 const IPV6_SHARE = 0.7;
@@ -129,7 +136,8 @@ export function generateCapture(options: GenerateOptions): GenerateResult {
   const kindList: number[] = [];
   const totalList: number[] = [];
   const endingList: number[] = [];
-  PACKET_SHARE.forEach((share, kind) => {
+  const plain = options.mix === 'plain';
+  (plain ? PLAIN_PACKET_SHARE : PACKET_SHARE).forEach((share, kind) => {
     for (let planned = 0; planned < share * packets * PLAN_FACTOR; ) {
       const [total, ending] = planConversation(kind, rng, cap);
       kindList.push(kind);
@@ -190,7 +198,7 @@ export function generateCapture(options: GenerateOptions): GenerateResult {
   const nextTime = new Float64Array(flowCount);
 
   const pickIpv6 = shareKeeper(IPV6_SHARE, rng);
-  const pickNat64 = shareKeeper(NAT64_SHARE, rng);
+  const pickNat64 = shareKeeper(plain ? 0 : NAT64_SHARE, rng);
   const pickTagged = shareKeeper(VLAN_CLIENT_SHARE, rng);
 
   function startFlow(f: number): void {

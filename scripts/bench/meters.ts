@@ -24,26 +24,33 @@ export interface Meter {
 
 /** What each meter's flow count is, for the table's footnotes: they are not the same thing. */
 export const FLOW_COUNT_MEANING: Record<string, string> = {
-  flowsig: 'unidirectional records, 15 s idle / 30 min active timeout',
+  flowsig: 'unidirectional records, 15 s idle / 30 min active timeout (--no-tags: the same records without the application tags)',
   softflowd: 'flows holding both directions; reading a file it applies no timeouts, only evicts the least recently used when its 8192-flow table is full',
   nfpcapd: 'unidirectional records, 60 s idle / 300 s active, cut again at its 5-minute file boundaries; ICMP is one record per packet',
 };
 
-export function meters(repositoryRoot: string): Meter[] {
+/** flowsig with its default settings (tags on), or with extra options such as --no-tags. */
+export function flowsigMeter(repositoryRoot: string, extra: readonly string[] = []): Meter {
   const flowsigBin = join(repositoryRoot, 'bin', 'flowsig.js');
+  const name = ['flowsig', ...extra].join(' ');
+  return {
+    name,
+    program: process.execPath,
+    run(capture, workDir) {
+      // no -q: the summary line on standard error gives the flow count; without a terminal it draws no progress bar
+      const args = [flowsigBin, 'flows', '-r', capture, '-o', 'ndjson', ...extra];
+      const m = measure(process.execPath, args, join(workDir, 'time.txt'), true);
+      return { ...m, meter: name, command: `node bin/flowsig.js ${args.slice(1).join(' ')} > /dev/null`, flows: firstNumber(/; (\d+) flows/, m.stderr) };
+    },
+  };
+}
+
+export function meters(repositoryRoot: string): Meter[] {
   const softflowd = findProgram('softflowd');
   const nfpcapd = findProgram('nfpcapd');
   return [
-    {
-      name: 'flowsig',
-      program: process.execPath,
-      run(capture, workDir) {
-        // no -q: the summary line on standard error gives the flow count; without a terminal it draws no progress bar
-        const args = [flowsigBin, 'flows', '-r', capture, '-o', 'ndjson'];
-        const m = measure(process.execPath, args, join(workDir, 'time.txt'), true);
-        return { ...m, meter: 'flowsig', command: `node bin/flowsig.js ${args.slice(1).join(' ')} > /dev/null`, flows: firstNumber(/; (\d+) flows/, m.stderr) };
-      },
-    },
+    flowsigMeter(repositoryRoot),
+    flowsigMeter(repositoryRoot, ['--no-tags']),
     {
       name: 'softflowd',
       program: softflowd,
