@@ -26,12 +26,12 @@ import type { Tagger, TagEnv } from './inspector.js';
 import { embeddedIpv4Number, prefixOf } from './nat64.js';
 import { formatIp } from '../flow/addr.js';
 
-export const XLAT_VALUES = ['nat64-v6', 'nat64-v4', 'clat', '4in6', '6in4'] as const;
+export const XLAT_VALUES = ['nat64-v6', 'nat64-v4', 'clat', '4in6', '6in4', '4in6-v4'] as const;
 
 export const XLAT_FIELDS: readonly FieldDef[] = [
   {
     name: 'xlat', aliases: [], type: 'enum', values: XLAT_VALUES, group: 'tag',
-    description: 'translation/tunnel label: nat64-v6, nat64-v4 (paired IPv4 side), clat, 4in6, 6in4',
+    description: 'translation/tunnel label: nat64-v6, nat64-v4 (paired IPv4 side), clat, 4in6, 6in4, 4in6-v4 (IPv4 side of a DS-Lite softwire flow, after the AFTR\'s NAT44)',
   },
   { name: 'xlat_peer', aliases: [], type: 'int', group: 'tag', description: 'rec_id of the paired flow on the other side of the NAT64 (on the record written second)' },
   { name: 'xlat_answered', aliases: [], type: 'bool', group: 'tag', description: 'on an IPv6-side flow toward the IPv4 host that was paired: traffic in the opposite direction began on the IPv4 side of that conversation before this record was written' },
@@ -146,11 +146,18 @@ export function createXlatTagger(): Tagger<Side> {
       const o = list[i];
       if (o.side === s.side || o.peer !== undefined || o.proto !== s.proto || o.fwd !== s.fwd) continue;
       if (o.ended >= 0 && now - o.ended > PAIR_WINDOW_MS) continue;
+      // the AFTR's decapsulated copy of a softwire flow (client address not yet translated) is not its NAT44 side
+      if (o.ipVersion === 4 && s.ipVersion === 4 && clientWord(o) === clientWord(s)) continue;
       const samePort = o.clientPort === s.clientPort;
       if (best === undefined || (samePort && !bestSamePort)) { best = o; bestSamePort = samePort; }
       if (bestSamePort) break;
     }
     return best;
+  }
+
+  /** the first 32 bits of the client's address (the whole address for IPv4) */
+  function clientWord(x: Side): number {
+    return x.fwd ? x.src[0] : x.dst[0];
   }
 
   /** a flow of the IPv4 side in the opposite direction of `v4` (same conversation) has begun */
@@ -179,12 +186,20 @@ export function createXlatTagger(): Tagger<Side> {
         begun: ts, ended: -1, recId: 0, peer: undefined,
         ipVersion: view.ipVersion, src: NO_ADDRESS, dst: NO_ADDRESS, srcPort: view.srcPort, dstPort: view.dstPort,
       };
-      if (view.tunnelType === V4INV6) { s.label = '4in6'; return s; }
       if (view.tunnelType === V6INV4) { s.label = '6in4'; return s; }
       if (ts - lastPrune > PAIR_WINDOW_MS) { prune(ts); lastPrune = ts; }
       s.src = addrWords(buf, view.srcOff, view.ipVersion);
       s.dst = addrWords(buf, view.dstOff, view.ipVersion);
-      if (view.ipVersion === 6) {
+      if (view.tunnelType === V4INV6) {
+        // DS-Lite softwire (inner IPv4): the inside side, paired like a NAT64's IPv6 side with the flow
+        // the AFTR's NAT44 makes of it. Toward the IPv4 host unless the inner destination is the B4's
+        // 192.0.0.0/29 address.
+        s.side = 6;
+        s.label = '4in6';
+        s.fwd = !inClatRange(buf[view.dstOff], buf[view.dstOff + 1], buf[view.dstOff + 2], buf[view.dstOff + 3]);
+        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
+        s.key = s.fwd ? keyOf(v4At(buf, view.dstOff), view.dstPort) : keyOf(v4At(buf, view.srcOff), view.srcPort);
+      } else if (view.ipVersion === 6) {
         let pre = prefixOf(env.pref64, buf, view.dstOff);
         s.fwd = pre !== undefined;
         pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
@@ -217,8 +232,10 @@ export function createXlatTagger(): Tagger<Side> {
       if (s.side === 0) { rec.xlat = s.label; return; }
       if (s.side === 6) {
         // a host that announced its CLAT address (192.0.0.0/29) in SDP is a CLAT: all its flows, both ways
-        if (env.clatHosts.size > 0 && env.clatHosts.has(addrAt(s.fwd ? s.src : s.dst, 6))) s.label = 'clat';
+        if (s.label === 'nat64-v6' && env.clatHosts.size > 0 && env.clatHosts.has(addrAt(s.fwd ? s.src : s.dst, 6))) s.label = 'clat';
         rec.xlat = s.label;
+      } else if (s.peer !== undefined && s.peer.label === '4in6') {
+        rec.xlat = '4in6-v4';
       } else if (s.peer !== undefined) {
         rec.xlat = 'nat64-v4';
         // toward the IPv4 host, the SDP on this side was written by the IPv6-only host across the NAT64

@@ -96,13 +96,27 @@ describe('xlat on the lab captures (-k 7tuple)', () => {
     expect(recs.filter((r) => r.xlat === 'nat64-v4')).toHaveLength(12);
   });
 
-  it('dslite-good-1: the softwire flows are 4in6; nothing pairs', () => {
+  it('dslite-good-1: the softwire flows are 4in6 and pair with the AFTR\'s NAT44 side, not its decapsulated copy', () => {
     const recs = tagged(cap('dslite-good-1'), { key7: true });
-    expect(recs.filter((r) => r.xlat !== undefined).map((r) => `${flow(r)} ${r.xlat}`)).toEqual([
-      '0 6 192.0.0.2:45058>100.64.0.10:8080 4in6',
-      '0 6 100.64.0.10:8080>192.0.0.2:45058 4in6',
+    expect(recs.filter((r) => r.xlat !== undefined).map((r) => `${r.rec_id} ${flow(r)} ${r.xlat}`)).toEqual([
+      '3 0 6 192.0.0.2:45058>100.64.0.10:8080 4in6',
+      '5 2 6 100.64.0.1:45058>100.64.0.10:8080 4in6-v4',
+      '6 2 6 100.64.0.10:8080>100.64.0.1:45058 4in6-v4',
+      '8 0 6 100.64.0.10:8080>192.0.0.2:45058 4in6',
     ]);
-    expect(recs.some((r) => r.xlat_peer !== undefined || r.xlat_peer_flow !== undefined)).toBe(false);
+    const r = (id: number) => recs.find((x) => x.rec_id === id)!;
+    expect(r(3)).toMatchObject({ xlat_peer: undefined, xlat_peer_flow: '100.64.0.1 45058 > 100.64.0.10 8080', xlat_answered: true });
+    expect(r(5)).toMatchObject({ xlat_peer: 3, xlat_peer_flow: '192.0.0.2 45058 > 100.64.0.10 8080' });
+    expect(r(8)).toMatchObject({ xlat_peer: 6, xlat_peer_flow: '100.64.0.10 8080 > 100.64.0.1 45058' });
+    // the AFTR's TUN copies (inputs 1: decapsulated, client address untranslated) pair with nothing
+    expect([r(4).xlat, r(7).xlat, r(4).xlat_peer_flow, r(7).xlat_peer_flow]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('dslite-bad-1: the softwire SYNs never reach the IPv4 side: a 4in6 flow with no peer', () => {
+    const recs = tagged(cap('dslite-bad-1'), { key7: true });
+    const soft = recs.filter((r) => r.xlat !== undefined);
+    expect(soft.map((r) => `${flow(r)} ${r.xlat}`)).toEqual(['0 6 192.0.0.2:45060>100.64.0.10:8080 4in6']);
+    expect([soft[0].xlat_peer_flow, soft[0].xlat_peer]).toEqual([undefined, undefined]);
   });
 
   it('an IPv4 side that never answered is visible: xlat_answered false', () => {
