@@ -45,6 +45,24 @@ export const MAX_PENDING = 65_536;
 
 const NO_ADDRESS: number[] = [0, 0, 0, 0];
 
+const ICMP = 1;
+const ICMPV6 = 58;
+// type·256 + code, as the flow's dstport holds them
+const ECHO_REQUEST = 8 << 8;
+const ECHO_REPLY = 0;
+const ECHO_REQUEST_V6 = 128 << 8;
+const ECHO_REPLY_V6 = 129 << 8;
+
+/**
+ * The IPv4 host's port, for the pairing key: the destination port toward the host, the source port
+ * from it. ICMP and ICMPv6 echo have no ports (dstport holds the type): request and reply both key
+ * on 0, the direction tells them apart.
+ */
+function hostPort(view: PacketView, towardHost: boolean): number {
+  if (view.proto === ICMP || view.proto === ICMPV6) return 0;
+  return towardHost ? view.dstPort : view.srcPort;
+}
+
 const V4INV6 = 1;
 const V6INV4 = 2;
 
@@ -52,6 +70,7 @@ interface Side {
   /** 6: IPv6 side (NAT64 prefix), 4: IPv4 side, 0: tunnel or not paired */
   side: 0 | 4 | 6;
   label: string;
+  /** IP protocol, ICMPv6 counted as ICMP (what it becomes across the translator) */
   proto: number;
   /** toward the IPv4 host (v6: destination in the prefix; v4: destination is the host) */
   fwd: boolean;
@@ -178,7 +197,7 @@ export function createXlatTagger(): Tagger<Side> {
         return prefixOf(env.pref64, buf, view.dstOff) !== undefined || prefixOf(env.pref64, buf, view.srcOff) !== undefined ? 1 : 0;
       }
       if (view.ipVersion !== 4 || pending.size === 0) return 0;
-      return pending.has(keyOf(v4At(buf, view.dstOff), view.dstPort)) || pending.has(keyOf(v4At(buf, view.srcOff), view.srcPort)) ? 1 : 0;
+      return pending.has(keyOf(v4At(buf, view.dstOff), hostPort(view, true))) || pending.has(keyOf(v4At(buf, view.srcOff), hostPort(view, false))) ? 1 : 0;
     },
     open(view, buf, ts, env): Side {
       const s: Side = {
@@ -210,13 +229,19 @@ export function createXlatTagger(): Tagger<Side> {
         // a CLAT's own IPv6 address embedding its 192.0.0.0/29 address in the last 32 bits
         s.label = inClatRange(buf[clientOff + 12], buf[clientOff + 13], buf[clientOff + 14], buf[clientOff + 15]) ? 'clat' : 'nat64-v6';
         s.clientPort = s.fwd ? view.srcPort : view.dstPort;
-        s.key = keyOf(host, s.fwd ? view.dstPort : view.srcPort);
+        if (view.proto === ICMPV6) {
+          // the translator makes ICMP echo of ICMPv6 echo (RFC 7915); other ICMPv6 types are not paired
+          if (view.dstPort !== ECHO_REQUEST_V6 && view.dstPort !== ECHO_REPLY_V6) return s;
+          s.proto = ICMP;
+        }
+        s.key = keyOf(host, hostPort(view, s.fwd));
       } else {
-        const dk = keyOf(v4At(buf, view.dstOff), view.dstPort);
+        if (view.proto === ICMP && view.dstPort !== ECHO_REQUEST && view.dstPort !== ECHO_REPLY) return s;
+        const dk = keyOf(v4At(buf, view.dstOff), hostPort(view, true));
         s.side = 4;
         s.fwd = pending.has(dk);
         s.clientPort = s.fwd ? view.srcPort : view.dstPort;
-        s.key = s.fwd ? dk : keyOf(v4At(buf, view.srcOff), view.srcPort);
+        s.key = s.fwd ? dk : keyOf(v4At(buf, view.srcOff), hostPort(view, false));
       }
       const peer = match(s, ts);
       if (peer !== undefined) { s.peer = peer; peer.peer = s; }

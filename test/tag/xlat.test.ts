@@ -9,6 +9,8 @@ import { createFlowPipeline } from '../../src/flow/pipeline.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { createTagging } from '../../src/tag/index.js';
 import { tagged } from './helpers.js';
+import { LINKTYPE_RAW } from '../../src/capture/linktypes.js';
+import { icmp, ipv4, ipv6 } from '../decode/build.js';
 
 const cap = (name: string) => new URL(`../../captures/${name}.pcapng`, import.meta.url).pathname;
 
@@ -148,5 +150,36 @@ describe('xlat on the lab captures (-k 7tuple)', () => {
       expect(r.xlat_answered).toBe(false);
     }
     expect(recs.filter((r) => r.xlat === 'nat64-v4')).toHaveLength(2);
+  });
+
+  it('ping through a NAT64: ICMPv6 echo pairs with the ICMP echo the translator made of it', () => {
+    // IPv6 link (interface 0) and IPv4 link (interface 2) of a NAT64 box, crafted: 2 pings of the
+    // client 2001:db8:64:1::2 to 64:ff9b::6440:a, masqueraded to 100.64.0.1 toward 100.64.0.10
+    const recs: FlowRecord[] = [];
+    const p = createFlowPipeline({ meter: { inspector: createTagging(), key: { tuple: 7, vlan: false, tunnel: false } } }, (r) => recs.push(r));
+    const send = (ms: number, ifIndex: number, bytes: number[]) => {
+      const b = Buffer.from(bytes);
+      p.sink.packet(b, 0, b.length, b.length, 1000 + ms, ifIndex, LINKTYPE_RAW);
+    };
+    const client = '2001:db8:64:1::2';
+    const server6 = '64:ff9b::6440:a';
+    for (let i = 0; i < 2; i++) {
+      const t = i * 1000;
+      send(t, 0, ipv6({ nextHeader: 58, src: client, dst: server6 }, icmp(128, 0)));
+      send(t + 1, 2, ipv4({ proto: 1, src: '100.64.0.1', dst: '100.64.0.10' }, icmp(8, 0)));
+      send(t + 2, 2, ipv4({ proto: 1, src: '100.64.0.10', dst: '100.64.0.1' }, icmp(0, 0)));
+      send(t + 3, 0, ipv6({ nextHeader: 58, src: server6, dst: client }, icmp(129, 0)));
+    }
+    // an ICMPv6 message the translator has no ICMP echo for: labelled, never paired
+    send(3000, 0, ipv6({ nextHeader: 58, src: client, dst: server6 }, icmp(1, 4)));
+    p.meter.flush('eof');
+    expect(pairs(recs)).toEqual([
+      '0 58 2001:db8:64:1::2:0>64:ff9b::6440:a:32768 <-> 2 1 100.64.0.1:0>100.64.0.10:2048',
+      '0 58 64:ff9b::6440:a:0>2001:db8:64:1::2:33024 <-> 2 1 100.64.0.10:0>100.64.0.1:0',
+    ]);
+    const request = recs.find((r) => r.dstport === 32768)!;
+    expect([request.xlat, request.xlat_answered]).toEqual(['nat64-v6', true]);
+    const unreachable = recs.find((r) => r.dstport === 260)!;
+    expect([unreachable.xlat, unreachable.xlat_peer_flow]).toEqual(['nat64-v6', undefined]);
   });
 });
