@@ -152,7 +152,9 @@ interface PortsPipeline {
   meter: Meter | undefined;
   /** session ("proto a aport b bport", both orders) → app tag */
   apps: Map<string, string>;
+  /** first and latest packet times of every packet read (decodable or not): the span the samples cover */
   firstMs: number;
+  lastMs: number;
 }
 
 function createPortsPipeline(cfg: PortsConfig): PortsPipeline {
@@ -170,10 +172,11 @@ function createPortsPipeline(cfg: PortsConfig): PortsPipeline {
       })
     : undefined;
   const p: PortsPipeline = {
-    table, counters, meter, apps, firstMs: NaN,
+    table, counters, meter, apps, firstMs: NaN, lastMs: NaN,
     sink: {
       packet(buf, offset, capLen, wireLen, tsMs, ifIndex, linkType) {
-        if (counters.read++ === 0) p.firstMs = tsMs;
+        if (counters.read++ === 0) p.firstMs = p.lastMs = tsMs;
+        else if (tsMs > p.lastMs) p.lastMs = tsMs;
         decode(buf, offset, capLen, linkType, view);
         if (view.reason !== 0) {
           counters.notDecoded[view.reason]++;
@@ -236,8 +239,12 @@ export function runPorts(cfg: PortsConfig, stderr: NodeJS.WriteStream): number |
       break;
     }
   }
+  if (failure && p.counters.read === 0) {
+    stderr.write(`flowsig: ${failure.describe()}\n`); // nothing was read: no empty report
+    return 2;
+  }
   p.meter?.flush('eof');
-  const r = report(p, cfg, p.table.clock === -Infinity ? 0 : p.table.clock);
+  const r = report(p, cfg, p.lastMs);
   emit(r, cfg);
   if (!cfg.quiet) stderr.write(`${summaryLine(p, r, Number(process.hrtime.bigint() - started) / 1e9)}\n`);
   if (failure) {
@@ -300,7 +307,7 @@ async function runLivePorts(cfg: PortsConfig, stderr: NodeJS.WriteStream): Promi
   }
   p.meter?.flush('eof');
   for (const w of warnings) say(`flowsig: warning: ${w}`);
-  const end = Math.max(Date.now(), p.table.clock);
+  const end = Math.max(Date.now(), p.lastMs);
   const r = report(p, cfg, end);
   emit(r, cfg);
   say(summaryLine(p, r, (Date.now() - started) / 1000));
