@@ -20,7 +20,7 @@ import { buildSeries } from '../ports/series.js';
 import { SERVICES, UNTAGGED } from '../ports/services.js';
 import { renderSvg } from '../ports/svg.js';
 import { type OptionSpec, optionHelp, parseArgs, UsageError } from './args.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 
 export const PORTS_OPTIONS: readonly OptionSpec[] = [
   { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'read a pcap or pcapng file (- for standard input); repeat to read several as one timeline' },
@@ -281,8 +281,10 @@ async function runLivePorts(cfg: PortsConfig, stderr: NodeJS.WriteStream): Promi
     p.table.expire(now);
     if (p.counters.read === 0) return;
     const r = report(p, cfg, now);
-    const hosts = r.hosts.slice(0, cfg.top).map((h) => `${h.series.host} ${h.series.total[h.series.total.length - 1] ?? 0} now/${h.stats.peak} peak`);
-    say(`flowsig: +${formatDuration(now - started)}: ${p.counters.read} packets; ${hosts.length ? hosts.join(', ') : 'no bindings yet'}`);
+    const alive = new Map<string, number>();
+    for (const i of p.table.snapshot()) if (i.start <= now && now < i.end) alive.set(i.host, (alive.get(i.host) ?? 0) + 1);
+    const hosts = r.hosts.slice(0, cfg.top).map((h) => `${h.series.host} ${alive.get(h.series.host) ?? 0} now/${h.stats.peak} peak`);
+    say(`flowsig: +${Math.round((now - started) / 1000)}s: ${p.counters.read} packets; ${hosts.length ? hosts.join(', ') : 'no bindings yet'}`);
   }, cfg.intervalMs);
   const stop = () => capture.stop();
   const timer = cfg.durationMs === undefined ? undefined : setTimeout(stop, cfg.durationMs);

@@ -11,7 +11,14 @@ export const SVG_WIDTH = 960;
 const PANEL_HEIGHT = 230;
 const TOP = 64;
 const MARGIN = { left: 70, right: 150, top: 30, bottom: 40 };
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#9c9c9c', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+/** the same colour for a category in every chart; others take palette colours in order */
+const FIXED: Record<string, string> = { dns: '#4e79a7', http: '#f28e2b', https: '#59a14f', other: '#9c9c9c' };
+
+export function categoryColors(categories: readonly string[]): string[] {
+  let next = 0;
+  return categories.map((c) => FIXED[c] ?? PALETTE[next++ % PALETTE.length]);
+}
 
 export function svgHeight(panels: number): number {
   return TOP + Math.max(1, panels) * PANEL_HEIGHT + 20;
@@ -76,6 +83,7 @@ function panel(s: HostSeries, y0: number, r: PortsReport, label: string): string
   const yMax = ticks[ticks.length - 1];
   const X = (t: number) => x0 + (Math.min(Math.max(t - t0, 0), span) / span) * w;
   const Y = (v: number) => top + h - (v / yMax) * h;
+  const colors = categoryColors(s.categories);
   const out: string[] = [];
   out.push(`<g class="host" data-host="${esc(s.host)}">`);
   out.push(`<text x="${x0}" y="${y0 + 20}" font-weight="bold">${esc(`${s.host}: peak ${s.peak} at ${clock(s.peakMs)} UTC, ${s.bindings} bindings`)}</text>`);
@@ -102,7 +110,7 @@ function panel(s: HostSeries, y0: number, r: PortsReport, label: string): string
       base.push(`${xa},${fmt(Y(lower[k]))}`, `${xb},${fmt(Y(lower[k]))}`);
     }
     const pts = [...upper, ...base.reverse()];
-    out.push(`<polygon class="area" data-category="${esc(cat)}" points="${pts.join(' ')}" fill="${PALETTE[c % PALETTE.length]}" fill-opacity="0.85" stroke="none"/>`);
+    out.push(`<polygon class="area" data-category="${esc(cat)}" points="${pts.join(' ')}" fill="${colors[c]}" stroke="none"/>`);
   });
   // exact peak
   out.push(`<line x1="${fmt(X(s.peakMs))}" y1="${fmt(Y(s.peak))}" x2="${fmt(X(s.peakMs))}" y2="${top + h}" stroke="#d00" stroke-dasharray="3 3"/>`);
@@ -121,7 +129,7 @@ function panel(s: HostSeries, y0: number, r: PortsReport, label: string): string
   out.push(`<text x="${lx}" y="${top + 4}" fill="#444">${esc(label)}</text>`);
   s.categories.forEach((cat, c) => {
     const ly = top + 14 + c * 18;
-    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${PALETTE[c % PALETTE.length]}"/>`);
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${colors[c]}"/>`);
     out.push(`<text x="${lx + 18}" y="${ly + 10}">${esc(cat)}</text>`);
   });
   out.push('</g>');
