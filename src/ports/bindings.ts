@@ -12,7 +12,7 @@
  *   TCP  established (handshake done, no FIN/RST seen)     tcp            (RFC 5382 REQ-5: ≥ 2 h 4 min)
  *        transitory (SYN only so far, or FIN/RST seen)      tcp-transitory (RFC 5382 REQ-5: ≥ 4 min)
  *   UDP                                                     udp            (RFC 4787 REQ-5: ≥ 2 min, 5 min recommended)
- *   ICMP echo                                               icmp           (RFC 5508 REQ-1: ≥ 60 s)
+ *   ICMP echo                                               icmp           (RFC 5508: query session ≥ 60 s)
  *
  * A packet for a binding whose expiry has passed starts a new binding (the
  * old one is closed at its expiry): the same port reused later counts again.
@@ -43,6 +43,9 @@ export interface Timeouts {
 }
 
 /** RFC 5382 / RFC 4787 / RFC 5508 figures (UDP: the recommended 5 minutes, not the 2-minute floor). */
+/** how often (in packet time) expired sessions and bindings are swept out of the tables */
+const SWEEP_MS = 60_000;
+
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = {
   tcpMs: 7440_000,
   tcpTransitoryMs: 240_000,
@@ -134,10 +137,16 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
   const closed: BindingInterval[] = [];
   const stats: BindingStats = { counted: 0, ignored: 0 };
   let clock = -Infinity;
+  let nextSweep = -Infinity;
 
   function close(b: Binding): void {
     bindings.delete(b.key);
     closed.push(intervalOf(b));
+  }
+
+  function expire(nowMs: number): void {
+    for (const [key, s] of sessions) if (s.expiry <= nowMs) sessions.delete(key);
+    for (const b of bindings.values()) if (b.expiry <= nowMs) close(b);
   }
 
   function sessionTimeout(proto: number, state: TcpState): number {
@@ -181,6 +190,10 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
   function packet(view: PacketView, buf: Buffer, tsMs: number): void {
     if (tsMs > clock) clock = tsMs;
     const now = clock;
+    if (now >= nextSweep) {
+      if (nextSweep !== -Infinity) expire(now); // bounded memory over long captures
+      nextSweep = now + SWEEP_MS;
+    }
     const proto = view.proto;
     let srcPort = view.srcPort;
     let dstPort = view.dstPort;
@@ -280,10 +293,7 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
       const open = [...bindings.values()].map(intervalOf);
       return [...closed, ...open];
     },
-    expire(nowMs: number) {
-      for (const [key, s] of sessions) if (s.expiry <= nowMs) sessions.delete(key);
-      for (const b of bindings.values()) if (b.expiry <= nowMs) close(b);
-    },
+    expire,
     get clock() {
       return clock;
     },

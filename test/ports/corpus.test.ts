@@ -108,4 +108,15 @@ describe.skipIf(skip !== undefined)('ports: corpus captures against a tshark ref
     expect(Number(p999)).toBeCloseTo(percentile(samples, 0.999), 1);
     console.log(`${file} ${host} T=${timeout}: ${ref.intervals.length} bindings, peak ${peak}, samples ${samples.length}, p99 ${percentile(samples, 0.99)}`);
   });
+
+  it('--by app: the DNS tagger finds exactly the port-53 bindings of the Skype session', () => {
+    const base = ['ports', '-r', corpusPath('apps/ndpi-skype-2015-session.pcap'), '--hosts', '192.168.1.34', '-o', 'csv', '-q'];
+    const series = (args: string[], label: string) => parseCsv(flowsig(args).stdout).filter((r) => r.service === label).map((r) => Number(r.ports));
+    const byPort = series(base, 'dns');
+    const byTag = series([...base, '--by', 'app'], 'dns');
+    expect(byTag).toEqual(byPort);
+    expect(byPort.reduce((a, b) => a + b, 0)).toBe(401);
+    const apps = new Set(parseCsv(flowsig([...base, '--by', 'app']).stdout).map((r) => r.service));
+    expect([...apps]).toEqual(['dns', 'other']);
+  });
 });
