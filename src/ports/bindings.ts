@@ -25,13 +25,20 @@
  * end has one, else the first packet's sender; for UDP the first packet's
  * sender; for ICMP the echo request's sender.
  *
+ * Softwires (IPv4 in IPv6: DS-Lite, lw4o6, MAP-E), decoded on the inner
+ * packet: the customer is the B4 — the tunnel end on the inside — as an
+ * AFTR keys its NAT on (B4 IPv6 address, inner IPv4 address, port). The host
+ * is named by the B4's IPv6 address; two B4s using the same inner address
+ * (192.0.0.2, RFC 6333) stay apart. --hosts matches the inner address or the
+ * B4 address.
+ *
  * Not bindings: packets to or from multicast, broadcast, link-local or
  * unspecified addresses (they never cross a NAT), ICMP other than echo,
  * protocols other than TCP/UDP/ICMP, non-first fragments (the first fragment
  * carries the ports), and a TCP session whose first packet is a RST.
  */
 import { formatIp } from '../flow/addr.js';
-import type { PacketView } from '../decode/view.js';
+import { type PacketView, TunnelType } from '../decode/view.js';
 import { type Cidr, cidrContains, isLocalOnly } from './cidr.js';
 import { serviceOfPort } from './services.js';
 
@@ -169,9 +176,11 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
     if (hosts.length > 0) {
       let src = false;
       let dst = false;
+      const softwire = view.tunnelType === TunnelType.V4inV6;
+      const tv = view.tunnelIpVersion;
       for (const c of hosts) {
-        if (!src && cidrContains(c, buf, view.srcOff, v)) src = true;
-        if (!dst && cidrContains(c, buf, view.dstOff, v)) dst = true;
+        if (!src && (cidrContains(c, buf, view.srcOff, v) || (softwire && cidrContains(c, buf, view.tunnelSrcOff, tv)))) src = true;
+        if (!dst && (cidrContains(c, buf, view.dstOff, v) || (softwire && cidrContains(c, buf, view.tunnelDstOff, tv)))) dst = true;
       }
       return src === dst ? -1 : src ? 0 : 1;
     }
@@ -221,8 +230,15 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
       return;
     }
     const alen = v === 4 ? 4 : 16;
-    const srcAddr = buf.toString('latin1', view.srcOff, view.srcOff + alen);
-    const dstAddr = buf.toString('latin1', view.dstOff, view.dstOff + alen);
+    let srcAddr = buf.toString('latin1', view.srcOff, view.srcOff + alen);
+    let dstAddr = buf.toString('latin1', view.dstOff, view.dstOff + alen);
+    const softwire = view.tunnelType === TunnelType.V4inV6;
+    if (softwire) {
+      // the B4 is part of the inside address: an AFTR keeps (B4, inner address, port)
+      const tlen = view.tunnelIpVersion === 4 ? 4 : 16;
+      srcAddr = buf.toString('latin1', view.tunnelSrcOff, view.tunnelSrcOff + tlen) + srcAddr;
+      dstAddr = buf.toString('latin1', view.tunnelDstOff, view.tunnelDstOff + tlen) + dstAddr;
+    }
     const srcEnd = srcAddr + String.fromCharCode(srcPort);
     const dstEnd = dstAddr + String.fromCharCode(dstPort);
     const key = String.fromCharCode(proto) + (srcEnd < dstEnd ? srcEnd + dstEnd : dstEnd + srcEnd);
@@ -248,7 +264,9 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
         if (b === undefined) {
           const inOff = side === 0 ? view.srcOff : view.dstOff;
           const outOff = side === 0 ? view.dstOff : view.srcOff;
-          const host = hostName(inAddrKey, buf, inOff, v);
+          const host = softwire
+            ? hostName(inAddrKey, buf, side === 0 ? view.tunnelSrcOff : view.tunnelDstOff, view.tunnelIpVersion)
+            : hostName(inAddrKey, buf, inOff, v);
           b = {
             key: bkey, host, proto, port: inPort, service: serviceOfPort(proto, outPort), start: now, expiry: now,
             session: keepSessions ? `${proto} ${host} ${inPort} ${formatIp(buf, outOff, v)} ${outPort}` : undefined,

@@ -4,7 +4,7 @@
  * and a stacked text chart per host. Also the time series as CSV / NDJSON rows.
  */
 import type { TextOutput } from '../report/output.js';
-import { type HostSeries, type HostStats, hostStats, type Sizing, sizeFor, USABLE_PORTS } from './series.js';
+import { type HostSeries, type HostStats, hostStats, sampleTimes, type Sizing, sizeFor, USABLE_PORTS } from './series.js';
 
 export interface PortsReport {
   hosts: { series: HostSeries; stats: HostStats }[];
@@ -43,7 +43,7 @@ function table(rows: string[][], rightAligned: boolean[]): string {
 export function formatReport(r: PortsReport, opts: { chartHosts: number; chartWidth: number; label: string }): string {
   const lines: string[] = [];
   const span = (r.endMs - r.startMs) / 1000;
-  lines.push(`ports in use per inside host (NAT bindings), ${r.hosts[0]?.series.times.length ?? 0} samples every ${r.intervalMs / 1000} s over ${span.toFixed(1)} s from ${isoTime(r.startMs)} UTC`);
+  lines.push(`ports in use per inside host (NAT bindings), ${sampleTimes(r.startMs, r.endMs, r.intervalMs).length} samples every ${r.intervalMs / 1000} s over ${span.toFixed(1)} s from ${isoTime(r.startMs)} UTC`);
   lines.push('');
   if (r.hosts.length === 0) {
     lines.push('no bindings: no TCP, UDP or ICMP echo session crossed the (assumed) NAT');

@@ -12,7 +12,9 @@ import { buildReport } from '../../src/ports/report.js';
 import { buildSeries, sizeFor } from '../../src/ports/series.js';
 import { SERVICES } from '../../src/ports/services.js';
 import { parseTimeouts } from '../../src/cli/ports.js';
-import { flowsig, parseCsv } from '../cli/run.js';
+import { createPcapWriter } from '../../src/capture/pcap-write.js';
+import { flowsig, parseCsv, ROOT } from '../cli/run.js';
+import { ethernet, ipv4, ipv6, udp } from '../decode/build.js';
 import { craftedCapture, CRAFTED_TIMEOUTS, HOST, T0 } from './crafted.js';
 
 function intervalsOf(file: string, hosts: string[] = []) {
@@ -177,5 +179,40 @@ describe('ports: crafted capture', () => {
   it('CLI: --help and the command list', () => {
     expect(flowsig(['ports', '--help']).stdout).toContain('usage: flowsig ports -r FILE');
     expect(flowsig(['help']).stdout).toContain('  ports      source ports (NAT bindings)');
+  });
+});
+
+describe('ports: DS-Lite softwires (IPv4 in IPv6)', () => {
+  it('the customer is the B4: two B4s with the same inner address and port are two customers', () => {
+    const w = createPcapWriter({ linkType: 1 });
+    const put = (s: number, b4: string, sport: number) => {
+      const b = Buffer.from(ethernet(0x86dd, ipv6({ src: b4, dst: '2001:db8:ff::1', nextHeader: 4 }, ipv4({ src: '192.0.0.2', dst: '8.8.8.8', proto: 17 }, udp(sport, 53, [1])))));
+      w.packet(b, 0, b.length, b.length, T0 + s * 1000, 0, 1);
+    };
+    put(0, '2001:db8:1::2', 5000);
+    put(1, '2001:db8:2::2', 5000);
+    put(2, '2001:db8:2::2', 5001);
+    const dir = mkdtempSync(join(tmpdir(), 'flowsig-ports-'));
+    try {
+      const file = join(dir, 'dslite.pcap');
+      writeFileSync(file, Buffer.from(w.toBuffer()));
+      const r = flowsig(['ports', '-r', file, '-o', 'csv', '-q']);
+      expect(r.code).toBe(0);
+      expect(parseCsv(r.stdout).filter((x) => Number(x.ports) > 0).map((x) => `${x.host} ${x.service} ${x.ports}`)).toEqual(['2001:db8:1::2 dns 1']);
+      // the sample at 0 s sees only the first B4; the table has both customers with their peaks
+      const t = flowsig(['ports', '-r', file, '--hosts', '2001:db8:1::/48,2001:db8:2::/48', '-q']).stdout.split('\n');
+      expect(t.slice(3, 5).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['2001:db8:2::2 2 2', '2001:db8:1::2 1 1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('captures/dslite-good-1.pcapng: the B4 holds one binding (curl to port 8080) on the softwire', () => {
+    const r = flowsig(['ports', '-r', `${ROOT}captures/dslite-good-1.pcapng`, '--hosts', '2001:db8:64:1::2', '--interval', '100ms', '-o', 'csv', '-q']);
+    expect(r.code).toBe(0);
+    const rows = parseCsv(r.stdout);
+    expect(new Set(rows.map((x) => x.host))).toEqual(new Set(['2001:db8:64:1::2']));
+    expect(Math.max(...rows.filter((x) => x.service === 'http').map((x) => Number(x.ports)))).toBe(1);
+    expect(rows.filter((x) => x.service !== 'http').every((x) => x.ports === 0)).toBe(true);
   });
 });
