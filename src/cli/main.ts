@@ -26,7 +26,7 @@ commands:
   query      run NFQL signatures over a capture or a flow file and print the matches
   check      validate NFQL signatures and print them normalized
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
-  ports      source ports (NAT bindings) per inside host over time: port-range sizing for A+P, CGN, DS-Lite, NAT64
+  ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 

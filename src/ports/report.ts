@@ -10,7 +10,10 @@ export interface PortsReport {
   hosts: { series: HostSeries; stats: HostStats }[];
   percentile: number;
   percentiles: number[];
+  /** all protocols together (conservative) */
   sizing: { atPercentile: Sizing; atPeak: Sizing };
+  /** the busiest single protocol of any host (a NAT's port spaces are per protocol); `proto` names it */
+  perProtocol: { atPercentile: Sizing & { proto: number }; atPeak: Sizing & { proto: number } };
   intervalMs: number;
   startMs: number;
   endMs: number;
@@ -24,7 +27,24 @@ export function buildReport(series: HostSeries[], percentile: number, intervalMs
   const hosts = series.map((s) => ({ series: s, stats: hostStats(s, percentiles) }));
   const atP = Math.max(0, ...hosts.map((h) => h.stats.percentiles.get(percentile) ?? 0));
   const atPeak = Math.max(0, ...hosts.map((h) => h.stats.peak));
-  return { hosts, percentile, percentiles, sizing: { atPercentile: sizeFor(atP), atPeak: sizeFor(atPeak) }, intervalMs, startMs, endMs };
+  let byP = { value: 0, proto: 0 };
+  let byPeak = { value: 0, proto: 0 };
+  for (const h of hosts) {
+    for (const p of h.stats.protocols) {
+      const v = p.percentiles.get(percentile) ?? 0;
+      if (v > byP.value) byP = { value: v, proto: p.proto };
+      if (p.peak > byPeak.value) byPeak = { value: p.peak, proto: p.proto };
+    }
+  }
+  return {
+    hosts, percentile, percentiles, intervalMs, startMs, endMs,
+    sizing: { atPercentile: sizeFor(atP), atPeak: sizeFor(atPeak) },
+    perProtocol: { atPercentile: { ...sizeFor(byP.value), proto: byP.proto }, atPeak: { ...sizeFor(byPeak.value), proto: byPeak.proto } },
+  };
+}
+
+function protoLabel(proto: number): string {
+  return proto === 6 ? 'TCP ports' : proto === 17 ? 'UDP ports' : proto === 1 || proto === 58 ? 'ICMP echo ids' : 'ports';
 }
 
 export function isoTime(ms: number): string {
@@ -67,8 +87,16 @@ export function formatReport(r: PortsReport, opts: { chartHosts: number; chartWi
   const p = r.sizing.atPercentile;
   const k = r.sizing.atPeak;
   lines.push(`port range per customer (powers of two; ${USABLE_PORTS} usable ports per IPv4 address, 0-1023 reserved):`);
-  lines.push(`  at p${r.percentile}: demand ${p.demand} ports -> range ${p.range} -> ${p.customers} customers per IPv4 address`);
-  lines.push(`  at peak:  demand ${k.demand} ports -> range ${k.range} -> ${k.customers} customers per IPv4 address`);
+  const at = `at p${r.percentile}:`.padEnd(Math.max(9, `at p${r.percentile}:`.length + 1));
+  const pk = 'at peak:'.padEnd(at.length);
+  lines.push(`  all protocols together (conservative):`);
+  lines.push(`    ${at}demand ${p.demand} ports -> range ${p.range} -> ${p.customers} customers per IPv4 address`);
+  lines.push(`    ${pk}demand ${k.demand} ports -> range ${k.range} -> ${k.customers} customers per IPv4 address`);
+  const pp = r.perProtocol.atPercentile;
+  const pq = r.perProtocol.atPeak;
+  lines.push(`  busiest protocol (TCP ports, UDP ports and ICMP ids are separate port spaces on a NAT):`);
+  lines.push(`    ${at}demand ${pp.demand} ${protoLabel(pp.proto)} -> range ${pp.range} -> ${pp.customers} customers per IPv4 address`);
+  lines.push(`    ${pk}demand ${pq.demand} ${protoLabel(pq.proto)} -> range ${pq.range} -> ${pq.customers} customers per IPv4 address`);
   const shown = r.hosts.slice(0, opts.chartHosts);
   for (const h of shown) {
     lines.push('');

@@ -34,6 +34,11 @@ export interface HostSeries {
   peakMs: number;
   /** bindings over the run (a port reused after expiry counts twice) */
   bindings: number;
+  /**
+   * The same per IP protocol (6 TCP, 17 UDP, 1/58 ICMP echo ids), in protocol order: a NAT keeps a
+   * separate port space per protocol, so a port set must hold the busiest one, not the sum.
+   */
+  protocols: { proto: number; total: number[]; peak: number; peakMs: number }[];
 }
 
 export interface HostStats {
@@ -46,6 +51,8 @@ export interface HostStats {
   percentiles: Map<number, number>;
   /** per category: mean ports over the samples and share of the mean total (%) */
   breakdown: { category: string; mean: number; share: number }[];
+  /** per protocol: its exact peak and its value at each percentile */
+  protocols: { proto: number; peak: number; percentiles: Map<number, number> }[];
 }
 
 export function sampleTimes(startMs: number, endMs: number, intervalMs: number): number[] {
@@ -72,7 +79,12 @@ export function buildSeries(intervals: readonly BindingInterval[], o: SeriesOpti
     const byCategory = categories.map((c) => countAt(list.filter((i) => o.categoryOf(i) === c), times));
     const total = times.map((_, k) => byCategory.reduce((sum, row) => sum + row[k], 0));
     const { peak, peakMs } = exactPeak(list);
-    out.push({ host, categories, times, byCategory, total, peak, peakMs, bindings: list.length });
+    const protos = [...new Set(list.map((i) => i.proto))].sort((a, b) => a - b);
+    const protocols = protos.map((proto) => {
+      const mine = list.filter((i) => i.proto === proto);
+      return { proto, total: countAt(mine, times), ...exactPeak(mine) };
+    });
+    out.push({ host, categories, times, byCategory, total, peak, peakMs, bindings: list.length, protocols });
   }
   return out.sort((a, b) => b.peak - a.peak || compareHosts(a.host, b.host));
 }
@@ -113,8 +125,7 @@ function exactPeak(list: readonly BindingInterval[]): { peak: number; peakMs: nu
 export function hostStats(h: HostSeries, percentiles: readonly number[]): HostStats {
   const sorted = [...h.total].sort((a, b) => a - b);
   const meanTotal = sorted.length > 0 ? mean(sorted) : 0;
-  const pct = new Map<number, number>();
-  for (const p of percentiles) pct.set(p, sorted.length > 0 ? quantileSorted(sorted, p / 100) : 0);
+  const pct = percentilesOf(sorted, percentiles);
   const breakdown = h.categories.map((category, c) => {
     const m = h.byCategory[c].length > 0 ? mean(h.byCategory[c]) : 0;
     return { category, mean: m, share: meanTotal > 0 ? (100 * m) / meanTotal : 0 };
@@ -122,7 +133,14 @@ export function hostStats(h: HostSeries, percentiles: readonly number[]): HostSt
   return {
     peak: h.peak, peakMs: h.peakMs, samplePeak: sorted.length > 0 ? sorted[sorted.length - 1] : 0,
     mean: meanTotal, percentiles: pct, breakdown,
+    protocols: h.protocols.map((p) => ({ proto: p.proto, peak: p.peak, percentiles: percentilesOf([...p.total].sort((a, b) => a - b), percentiles) })),
   };
+}
+
+function percentilesOf(sorted: readonly number[], percentiles: readonly number[]): Map<number, number> {
+  const pct = new Map<number, number>();
+  for (const p of percentiles) pct.set(p, sorted.length > 0 ? quantileSorted(sorted as number[], p / 100) : 0);
+  return pct;
 }
 
 /** Reserved ports an A+P / MAP port set leaves out: 0–1023 (RFC 7597's default PSID offset a = 6). */

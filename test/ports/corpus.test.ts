@@ -7,6 +7,7 @@
  * plays no part; the crafted capture checks state by hand.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { corpusPath, HAVE_CORPUS, NO_CORPUS_MESSAGE } from '../corpus.js';
 import { missingPrograms } from '../live/namespaces.js';
@@ -16,7 +17,7 @@ const missing = missingPrograms(['tshark']);
 const skip = !HAVE_CORPUS ? NO_CORPUS_MESSAGE : missing.length > 0 ? `needs ${missing.join(', ')}` : undefined;
 if (skip) console.warn(`test/ports corpus: skipped: ${skip}`);
 
-interface Interval { start: number; end: number }
+interface Interval { start: number; end: number; proto?: string }
 
 /** Reference binding lifetimes of one inside IPv4 address, from tshark's per-packet fields. */
 function referenceBindings(file: string, inside: string, timeoutMs: number): { intervals: Interval[]; firstMs: number; lastMs: number } {
@@ -46,7 +47,7 @@ function referenceBindings(file: string, inside: string, timeoutMs: number): { i
     const b = open.get(key);
     if (b !== undefined && b.end > ms) b.end = ms + timeoutMs;
     else {
-      const fresh = { start: ms, end: ms + timeoutMs };
+      const fresh = { start: ms, end: ms + timeoutMs, proto };
       open.set(key, fresh);
       intervals.push(fresh);
     }
@@ -106,6 +107,13 @@ describe.skipIf(skip !== undefined)('ports: corpus captures against a tshark ref
     expect(Number(p95)).toBeCloseTo(percentile(samples, 0.95), 1);
     expect(Number(p99)).toBeCloseTo(percentile(samples, 0.99), 1);
     expect(Number(p999)).toBeCloseTo(percentile(samples, 0.999), 1);
+    // the busiest protocol's exact peak: TCP and UDP ports are separate port spaces
+    const protoPeak = Math.max(...['1', '6', '17'].map((pr) => {
+      const mine = ref.intervals.filter((i) => i.proto === pr);
+      return Math.max(0, ...mine.map((i) => alive(mine, i.start)));
+    }));
+    const busiest = table.stdout.split('\n').slice(table.stdout.split('\n').findIndex((l) => l.startsWith('  busiest protocol')));
+    expect(busiest[2]).toMatch(new RegExp(`^    at peak: demand ${protoPeak} (TCP|UDP) ports -> `));
     console.log(`${file} ${host} T=${timeout}: ${ref.intervals.length} bindings, peak ${peak}, samples ${samples.length}, p99 ${percentile(samples, 0.99)}`);
   });
 
@@ -118,5 +126,11 @@ describe.skipIf(skip !== undefined)('ports: corpus captures against a tshark ref
     expect(byPort.reduce((a, b) => a + b, 0)).toBe(401);
     const apps = new Set(parseCsv(flowsig([...base, '--by', 'app']).stdout).map((r) => r.service));
     expect([...apps]).toEqual(['dns', 'other']);
+  });
+
+  it('docs/ports.md: the example report is what the command prints', () => {
+    const doc = readFileSync(new URL('../../docs/ports.md', import.meta.url), 'utf8');
+    const out = flowsig(['ports', '-r', corpusPath('apps/ndpi-skype-2015-session.pcap'), '--hosts', '192.168.1.34', '-q']).stdout;
+    expect(doc).toContain(`\n\`\`\`\n${out}\`\`\`\n`);
   });
 });

@@ -14,7 +14,7 @@ import { SERVICES } from '../../src/ports/services.js';
 import { parseTimeouts } from '../../src/cli/ports.js';
 import { createPcapWriter } from '../../src/capture/pcap-write.js';
 import { flowsig, parseCsv, ROOT } from '../cli/run.js';
-import { ethernet, ipv4, ipv6, udp } from '../decode/build.js';
+import { ethernet, ipv4, ipv6, tcp, udp } from '../decode/build.js';
 import { craftedCapture, CRAFTED_TIMEOUTS, HOST, T0 } from './crafted.js';
 
 function intervalsOf(file: string, hosts: string[] = []) {
@@ -85,6 +85,13 @@ describe('ports: crafted capture', () => {
       ['dns', 1, 40], ['http', 0.5, 20], ['https', 0.6667, 26.67], ['other', 0.3333, 13.33],
     ]);
     expect(r.sizing.atPercentile).toEqual({ demand: 4, range: 4, customers: 16128 });
+    // per protocol: TCP b1 b4 b6 b7, UDP b2 b5 b8, ICMP b3
+    expect(s.protocols.map((p) => [p.proto, p.total, p.peak, (p.peakMs - T0) / 1000])).toEqual([
+      [1, [0, 0, 1, 0, 0, 0], 1, 15], [6, [1, 1, 2, 2, 0, 2], 2, 16], [17, [0, 1, 1, 1, 1, 2], 2, 50],
+    ]);
+    expect(st.protocols.map((p) => [p.proto, Number((p.percentiles.get(99) ?? -1).toFixed(2))])).toEqual([[1, 0.95], [6, 2], [17, 1.95]]);
+    expect(r.perProtocol.atPercentile).toEqual({ demand: 2, range: 2, customers: 32256, proto: 6 });
+    expect(r.perProtocol.atPeak).toEqual({ demand: 2, range: 2, customers: 32256, proto: 6 });
     // median sits between samples: linear interpolation (R type 7)
     const median = buildReport(series, 50, 10_000, T0, T0 + 50_000).hosts[0].stats.percentiles.get(50);
     expect(median).toBe(2.5);
@@ -107,6 +114,13 @@ describe('ports: crafted capture', () => {
     expect(r.stderr).toMatch(/^flowsig: 14 packets read, 14 decoded, 0 not decodable; 12 packets in 8 bindings of 1 hosts, 2 not NATed; /);
   });
 
+  it('CLI: standard input (-r -) gives the same series as the file', () => {
+    const fromFile = flowsig(['ports', '-r', file, '--timeout', CRAFTED_TIMEOUTS, '-o', 'csv', '-q']);
+    const fromStdin = flowsig(['ports', '-r', '-', '--timeout', CRAFTED_TIMEOUTS, '-o', 'csv', '-q'], craftedCapture());
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
+  });
+
   it('CLI: -o ndjson with --interval and --timeout given twice', () => {
     const r = flowsig(['ports', '-r', file, '--timeout', 'tcp=100s,tcp-transitory=20s', '--timeout', 'udp=30s,icmp=10s', '--interval', '25s', '-o', 'ndjson', '-q']);
     expect(r.code).toBe(0);
@@ -126,7 +140,14 @@ describe('ports: crafted capture', () => {
     expect(lines[0]).toBe('ports in use per inside host (NAT bindings), 6 samples every 10 s over 50.0 s from 2023-11-14 22:13:20.000 UTC');
     expect(lines[3]).toBe('192.168.1.10         8     4  2023-11-14 22:13:36.000   2.5    4    4      4');
     expect(lines[7]).toBe('192.168.1.10  1.0 (40%)  0.5 (20%)  0.7 (27%)  0.3 (13%)    2.5');
-    expect(r.stdout).toContain('  at p99: demand 4 ports -> range 4 -> 16128 customers per IPv4 address');
+    expect(r.stdout).toContain([
+      '  all protocols together (conservative):',
+      '    at p99:  demand 4 ports -> range 4 -> 16128 customers per IPv4 address',
+      '    at peak: demand 4 ports -> range 4 -> 16128 customers per IPv4 address',
+      '  busiest protocol (TCP ports, UDP ports and ICMP ids are separate port spaces on a NAT):',
+      '    at p99:  demand 2 TCP ports -> range 2 -> 32256 customers per IPv4 address',
+      '    at peak: demand 2 TCP ports -> range 2 -> 32256 customers per IPv4 address',
+    ].join('\n'));
     expect(r.stdout).toContain('192.168.1.10: ports in use (peak 4)');
     expect(r.stdout).toContain('D dns  H http  S https  # other');
   });
@@ -214,5 +235,42 @@ describe('ports: DS-Lite softwires (IPv4 in IPv6)', () => {
     expect(new Set(rows.map((x) => x.host))).toEqual(new Set(['2001:db8:64:1::2']));
     expect(Math.max(...rows.filter((x) => x.service === 'http').map((x) => Number(x.ports)))).toBe(1);
     expect(rows.filter((x) => x.service !== 'http').every((x) => x.ports === 0)).toBe(true);
+  });
+});
+
+describe('ports: which side is inside without --hosts', () => {
+  function hostsOf(packets: number[][]): string[] {
+    const decode = createDecoder();
+    const view = newPacketView();
+    const table = createBindingTable({ timeouts: DEFAULT_TIMEOUTS, hosts: [], keepSessions: false });
+    packets.forEach((p, i) => {
+      const b = Buffer.from(p);
+      decode(b, 0, b.length, 1, view);
+      table.packet(view, b, T0 + i);
+    });
+    return table.snapshot().map((i) => `${i.host} ${i.proto}/${i.port} ${i.service}`);
+  }
+  const v4 = (src: string, dst: string, proto: number, l4: number[]) => ethernet(0x0800, ipv4({ src, dst, proto }, l4));
+  it('TCP: a SYN-ACK first makes its receiver the opener', () => {
+    expect(hostsOf([v4('198.51.100.1', '10.0.0.5', 6, tcp(443, 40000, 0x12, []))])).toEqual(['10.0.0.5 6/40000 https']);
+  });
+  it('TCP mid-stream: the end without a well-known port; both high: the first sender', () => {
+    expect(hostsOf([v4('198.51.100.1', '10.0.0.5', 6, tcp(80, 40000, 0x10, [1]))])).toEqual(['10.0.0.5 6/40000 http']);
+    expect(hostsOf([v4('198.51.100.1', '10.0.0.5', 6, tcp(6881, 40000, 0x10, [1]))])).toEqual(['198.51.100.1 6/6881 other']);
+  });
+  it('UDP: the first sender, even a server answering (the capture began after the query)', () => {
+    expect(hostsOf([v4('8.8.8.8', '10.0.0.5', 17, udp(53, 40000, [1]))])).toEqual(['8.8.8.8 17/53 other']);
+  });
+  it('ICMP: an echo reply first makes its receiver the asker; errors are no bindings', () => {
+    expect(hostsOf([v4('198.51.100.1', '10.0.0.5', 1, [0, 0, 0, 0, 0x12, 0x34, 0, 1])])).toEqual(['10.0.0.5 1/4660 other']);
+    expect(hostsOf([v4('198.51.100.1', '10.0.0.5', 1, [3, 3, 0, 0, 0, 0, 0, 0])])).toEqual([]);
+  });
+  it('IPv6 (NAT64 clients): echo and UDP from an IPv6 host', () => {
+    const v6 = (src: string, dst: string, nh: number, l4: number[]) => ethernet(0x86dd, ipv6({ src, dst, nextHeader: nh }, l4));
+    expect(hostsOf([
+      v6('2001:db8::5', '64:ff9b::808:808', 17, udp(40000, 53, [1])),
+      v6('2001:db8::5', '64:ff9b::c633:6401', 58, [128, 0, 0, 0, 0, 9, 0, 1]),
+      v6('2001:db8::5', 'ff02::fb', 17, udp(5353, 5353, [1])),
+    ])).toEqual(['2001:db8::5 17/40000 dns', '2001:db8::5 58/9 other']);
   });
 });
