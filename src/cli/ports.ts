@@ -279,6 +279,7 @@ async function runLivePorts(cfg: PortsConfig, stderr: NodeJS.WriteStream): Promi
   const tick = setInterval(() => {
     const now = Date.now();
     p.table.expire(now);
+    p.meter?.advance(now); // --by app: idle flows end (and give their tags) on wall time
     if (p.counters.read === 0) return;
     const r = report(p, cfg, now);
     const alive = new Map<string, number>();

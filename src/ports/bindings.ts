@@ -269,7 +269,8 @@ export function createBindingTable(options: BindingTableOptions): BindingTable {
             : hostName(inAddrKey, buf, inOff, v);
           b = {
             key: bkey, host, proto, port: inPort, service: serviceOfPort(proto, outPort), start: now, expiry: now,
-            session: keepSessions ? `${proto} ${host} ${inPort} ${formatIp(buf, outOff, v)} ${outPort}` : undefined,
+            // the inner addresses, as flow records name the session (a softwire's host is its B4)
+            session: keepSessions ? `${proto} ${formatIp(buf, inOff, v)} ${inPort} ${formatIp(buf, outOff, v)} ${outPort}` : undefined,
             sessions: proto === TCP ? [] : undefined,
           };
           bindings.set(bkey, b);

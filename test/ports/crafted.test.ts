@@ -274,3 +274,21 @@ describe('ports: which side is inside without --hosts', () => {
     ])).toEqual(['2001:db8::5 17/40000 dns', '2001:db8::5 58/9 other']);
   });
 });
+
+describe('ports --by app through a softwire', () => {
+  it('the DNS tag reaches a binding whose host is a B4', () => {
+    const query = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0, 0, 1, 0, 1];
+    const w = createPcapWriter({ linkType: 1 });
+    const b = Buffer.from(ethernet(0x86dd, ipv6({ src: '2001:db8:1::2', dst: '2001:db8:ff::1', nextHeader: 4 }, ipv4({ src: '192.0.0.2', dst: '8.8.8.8', proto: 17 }, udp(5000, 53, query)))));
+    w.packet(b, 0, b.length, b.length, T0, 0, 1);
+    const dir = mkdtempSync(join(tmpdir(), 'flowsig-ports-'));
+    try {
+      const file = join(dir, 'dslite-dns.pcap');
+      writeFileSync(file, Buffer.from(w.toBuffer()));
+      const rows = parseCsv(flowsig(['ports', '-r', file, '--by', 'app', '-o', 'csv', '-q']).stdout);
+      expect(rows).toEqual([{ time: new Date(T0).toISOString(), host: '2001:db8:1::2', service: 'dns', ports: 1 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
