@@ -96,6 +96,7 @@ interface ExporterState {
   stats: ExporterStats;
   templates: Map<number, DecodeTemplate>;
   expected: number | undefined;
+  lastSeq?: number;
   systemInitMs: number | undefined;
 }
 
@@ -162,7 +163,7 @@ function registrySetter(s: ElementSpec, n: number): Setter | undefined {
   }
 }
 
-/** Standard time elements other exporters use instead of flowStart/EndMilliseconds. */
+/** Standard elements other exporters use instead of ours: other time encodings, ICMP type/code. */
 function timeSetter(id: number, n: number): Setter | undefined {
   switch (id) {
     case 150: // flowStartSeconds
@@ -181,6 +182,9 @@ function timeSetter(id: number, n: number): Setter | undefined {
       return n === 4 ? (r, b, o) => { r._endUp = b.readUInt32BE(o); } : undefined;
     case 160: // systemInitTimeMilliseconds
       return n === 8 ? (r, b, o) => { r._sysInit = readUint(b, o, 8); } : undefined;
+    case 32: // icmpTypeCodeIPv4 (v9 ICMP_TYPE): type·256 + code, which flowsig keeps in dstport
+    case 139: // icmpTypeCodeIPv6
+      return n === 2 ? (r, b, o) => { r.dstport = b.readUInt16BE(o); } : undefined;
     default:
       return undefined;
   }
@@ -228,8 +232,15 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     opts.onMalformed?.(e.stats, d, first);
   }
 
-  function sequence(e: ExporterState, seq: number, advance: number | undefined): void {
-    if (e.expected !== undefined && seq !== e.expected) {
+  /**
+   * `advance`: what the next message's number should add (undefined: unknown). `current`: the counts this
+   * message could add under the post-increment reading some exporters use (softflowd 1.1.0 numbers an
+   * IPFIX message with the data records sent *including* its own), accepted as in sequence too.
+   */
+  function sequence(e: ExporterState, seq: number, advance: number | undefined, current: number[] = []): void {
+    const postIncrement = e.lastSeq !== undefined && current.some((n) => (e.lastSeq! + n) % UINT32 === seq);
+    e.lastSeq = seq;
+    if (e.expected !== undefined && seq !== e.expected && !postIncrement) {
       e.stats.sequenceGaps++;
       const missing = (seq - e.expected + UINT32) % UINT32;
       if (missing < UINT32 / 2) e.stats.lost += missing; // else: reordered or the exporter restarted
@@ -471,6 +482,7 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
       uptimeBase = msg.readUInt32BE(8) * 1000 - msg.readUInt32BE(4);
     }
     const seq = msg.readUInt32BE(ipfix ? 4 + 4 : 12);
+    const flowsBefore = e.stats.records;
     let dataRecords = 0;
     let unknownData = false;
     let o = headerLength;
@@ -506,7 +518,8 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     }
     if (end - o > 0 && ipfix) damage(e, 'set-overrun', o, `${end - o} bytes after the last set`, list);
     // IPFIX counts data records, v9 counts messages; records we could not read leave the next number unknown
-    sequence(e, seq, ipfix ? (unknownData ? undefined : dataRecords) : 1);
+    const flows = e.stats.records - flowsBefore;
+    sequence(e, seq, ipfix ? (unknownData ? undefined : dataRecords) : 1, ipfix && !unknownData ? [dataRecords, flows] : []);
     return list[0];
   }
 
