@@ -31,7 +31,8 @@ export interface ExportConfig {
   to?: { host: string; port: number };
   domain: number;
   pen: number;
-  mtu: number;
+  /** undefined: the default (DEFAULT_MTU over UDP, 64 KiB messages in files) */
+  mtu?: number;
   templateRefreshMs: number;
   templateRefreshPackets: number;
 }
@@ -74,7 +75,7 @@ export function parseExportArgs(a: ParsedArgs, format: string, outPath: string |
     to,
     domain: intOption(a, 'domain', 0, protocol === 'netflow5' ? 65535 : 4294967295) ?? 0,
     pen: intOption(a, 'pen', 1, 4294967295) ?? DEFAULT_PEN,
-    mtu: intOption(a, 'mtu', protocol === 'netflow5' ? 88 : 128, 65535) ?? DEFAULT_MTU,
+    mtu: intOption(a, 'mtu', protocol === 'netflow5' ? 88 : 128, 65535),
     templateRefreshMs,
     templateRefreshPackets: intOption(a, 'template-packets', 0, 1_000_000_000) ?? DEFAULT_TEMPLATE_REFRESH_PACKETS,
   };
@@ -105,7 +106,7 @@ export function openRecordSink(format: string, fields: readonly FieldDef[], outP
   const name = exp.protocol === 'ipfix' ? 'IPFIX' : exp.protocol === 'netflow9' ? 'NetFlow v9' : 'NetFlow v5';
   const common = { fields, domain: exp.domain, pen: exp.pen, templateRefreshMs: exp.templateRefreshMs, templateRefreshPackets: exp.templateRefreshPackets };
   if (exp.to === undefined) {
-    const file = createIpfixFileWriter(outPath!, { ...common, mtu: undefined });
+    const file = createIpfixFileWriter(outPath!, { ...common, mtu: exp.mtu });
     return {
       write: (rec) => file.exporter.add(rec),
       flush: () => undefined,
@@ -118,7 +119,7 @@ export function openRecordSink(format: string, fields: readonly FieldDef[], outP
   let inFlight = 0;
   let sendError: Error | undefined;
   let drained: (() => void) | undefined;
-  const exporter: Exporter = createExporter({ ...common, protocol: exp.protocol, mtu: exp.mtu }, (msg) => {
+  const exporter: Exporter = createExporter({ ...common, protocol: exp.protocol, mtu: exp.mtu ?? DEFAULT_MTU }, (msg) => {
     inFlight++;
     socket.send(msg, to.port, to.host, (err) => {
       if (err && !sendError) sendError = err;
