@@ -75,7 +75,7 @@ export interface MessageParser {
   readonly records: number;
 }
 
-type Setter = (rec: Scratch, b: Buffer, o: number, n: number) => void;
+type Setter = (rec: FlowRecord, b: Buffer, o: number, n: number) => void;
 
 interface DecodeField {
   length: number;
@@ -100,14 +100,26 @@ interface ExporterState {
   systemInitMs: number | undefined;
 }
 
-/** A record being decoded plus the times that need the message header to resolve. */
-type Scratch = FlowRecord & {
-  _startUp?: number;
-  _endUp?: number;
-  _sysInit?: number;
-  _endReasonCode?: number;
-  _endReasonText?: string;
-};
+/**
+ * What a record's elements say that needs the message header or other elements to resolve. One
+ * object, reset per record: properties added to and deleted from the records themselves would push
+ * V8 into slow dictionary objects.
+ */
+interface Pending {
+  startUp: number;
+  endUp: number;
+  sysInit: number;
+  endReasonCode: number;
+  endReasonText: string | undefined;
+}
+const pending: Pending = { startUp: -1, endUp: -1, sysInit: -1, endReasonCode: -1, endReasonText: undefined };
+function resetPending(): void {
+  pending.startUp = -1;
+  pending.endUp = -1;
+  pending.sysInit = -1;
+  pending.endReasonCode = -1;
+  pending.endReasonText = undefined;
+}
 
 const UINT32 = 2 ** 32;
 const END_REASONS_BY_CODE: Record<number, EndReason> = { 1: 'idle', 2: 'active', 3: 'fin', 4: 'eof', 5: 'cache' };
@@ -151,9 +163,9 @@ function registrySetter(s: ElementSpec, n: number): Setter | undefined {
     case 'bool':
       return n === 1 ? (r, b, o) => { r[name] = b[o] === 1; } : undefined;
     case 'reason':
-      return n === 1 ? (r, b, o) => { r._endReasonCode = b[o]; } : undefined;
+      return n === 1 ? (_r, b, o) => { pending.endReasonCode = b[o]; } : undefined;
     case 'string':
-      if (name === 'endreason') return (r, b, o, len) => { r._endReasonText = b.toString('utf8', o, o + len); };
+      if (name === 'endreason') return (_r, b, o, len) => { pending.endReasonText = b.toString('utf8', o, o + len); };
       return (r, b, o, len) => { r[name] = b.toString('utf8', o, o + len); };
     case 'set':
       return (r, b, o, len) => {
@@ -177,11 +189,11 @@ function timeSetter(id: number, n: number): Setter | undefined {
     case 157:
       return n === 8 ? (r, b, o) => { r.etime = readNtpMs(b, o); } : undefined;
     case 22: // flowStartSysUpTime (v9 FIRST_SWITCHED)
-      return n === 4 ? (r, b, o) => { r._startUp = b.readUInt32BE(o); } : undefined;
+      return n === 4 ? (_r, b, o) => { pending.startUp = b.readUInt32BE(o); } : undefined;
     case 21: // flowEndSysUpTime (v9 LAST_SWITCHED)
-      return n === 4 ? (r, b, o) => { r._endUp = b.readUInt32BE(o); } : undefined;
+      return n === 4 ? (_r, b, o) => { pending.endUp = b.readUInt32BE(o); } : undefined;
     case 160: // systemInitTimeMilliseconds
-      return n === 8 ? (r, b, o) => { r._sysInit = readUint(b, o, 8); } : undefined;
+      return n === 8 ? (_r, b, o) => { pending.sysInit = readUint(b, o, 8); } : undefined;
     case 32: // icmpTypeCodeIPv4 (v9 ICMP_TYPE): type·256 + code, which flowsig keeps in dstport
     case 139: // icmpTypeCodeIPv6
       return n === 2 ? (r, b, o) => { r.dstport = b.readUInt16BE(o); } : undefined;
@@ -248,7 +260,7 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     e.expected = advance === undefined ? undefined : (seq + advance) % UINT32;
   }
 
-  function newRecord(): Scratch {
+  function newRecord(): FlowRecord {
     return {
       rec_id: 0, stime: 0, etime: 0, duration: 0, ipver: 0, proto: 0, srcip: '', srcport: 0, dstip: '', dstport: 0,
       tos: 0, tcpflags: 0, packets: 0, bytes: 0, l2bytes: 0, input: 0, vlan: 0, tunnel: null, tun_srcip: null, tun_dstip: null,
@@ -256,31 +268,21 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     };
   }
 
-  /** Times relative to sysUptime, defaults, derived fields; strips the scratch keys. */
-  function finish(r: Scratch, e: ExporterState, uptimeBase: number | undefined): FlowRecord {
-    const base = r._sysInit ?? uptimeBase ?? e.systemInitMs;
-    if (r._startUp !== undefined) {
-      if (base !== undefined) r.stime = base + r._startUp;
-      delete r._startUp;
-    }
-    if (r._endUp !== undefined) {
-      if (base !== undefined) r.etime = base + r._endUp;
-      delete r._endUp;
-    }
-    if (r._sysInit !== undefined) delete r._sysInit;
+  /** Times relative to sysUptime, defaults, derived fields (from `pending`). */
+  function finish(r: FlowRecord, e: ExporterState, uptimeBase: number | undefined): FlowRecord {
+    const base = pending.sysInit >= 0 ? pending.sysInit : uptimeBase ?? e.systemInitMs;
+    if (pending.startUp >= 0 && base !== undefined) r.stime = base + pending.startUp;
+    if (pending.endUp >= 0 && base !== undefined) r.etime = base + pending.endUp;
     if (r.etime === 0) r.etime = r.stime;
     if (r.stime === 0) r.stime = r.etime;
     r.duration = r.etime - r.stime;
     if (r.ipver === 0) r.ipver = r.srcip.includes(':') ? 6 : 4;
-    if (r._endReasonText !== undefined) {
-      // flowsig's own element: exact, when it names a reason we know
-      if ((END_REASON_WORDS as readonly string[]).includes(r._endReasonText)) r.endreason = r._endReasonText as EndReason;
-      delete r._endReasonText;
-      delete r._endReasonCode;
-    } else if (r._endReasonCode !== undefined) {
-      const reason = END_REASONS_BY_CODE[r._endReasonCode] ?? 'eof';
+    if (pending.endReasonText !== undefined && (END_REASON_WORDS as readonly string[]).includes(pending.endReasonText)) {
+      // flowsig's own element: exact
+      r.endreason = pending.endReasonText as EndReason;
+    } else if (pending.endReasonCode >= 0) {
+      const reason = END_REASONS_BY_CODE[pending.endReasonCode] ?? 'eof';
       r.endreason = reason === 'fin' && r.proto === 6 && ((r.tcpflags | (r.rev_tcpflags ?? 0)) & 4) !== 0 ? 'rst' : reason;
-      delete r._endReasonCode;
     }
     r.rec_id = ++recId;
     return r;
@@ -366,6 +368,7 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     let n = 0;
     while (end - o >= t.minLength && t.minLength > 0) {
       const rec = newRecord();
+      resetPending();
       let p = o;
       let ok = true;
       for (let i = 0; i < t.fields.length; i++) {
@@ -428,6 +431,7 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
     for (let i = 0; i < count; i++) {
       const o = 24 + i * 48;
       const r = newRecord();
+      resetPending();
       r.srcip = formatIp(msg, o, 4);
       r.dstip = formatIp(msg, o + 4, 4);
       r.input = msg.readUInt16BE(o + 12);
@@ -435,8 +439,8 @@ export function createMessageParser(opts: ParserOptions = {}): MessageParser {
       if (output) r.output = output;
       r.packets = msg.readUInt32BE(o + 16);
       r.bytes = msg.readUInt32BE(o + 20);
-      r._startUp = msg.readUInt32BE(o + 24);
-      r._endUp = msg.readUInt32BE(o + 28);
+      pending.startUp = msg.readUInt32BE(o + 24);
+      pending.endUp = msg.readUInt32BE(o + 28);
       r.srcport = msg.readUInt16BE(o + 32);
       r.dstport = msg.readUInt16BE(o + 34);
       r.tcpflags = msg[o + 37];

@@ -105,23 +105,23 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
   const templates = new Map<string, Template>();
   const templateList: Template[] = [];
 
+  // which specs a record carries, as bits (up to 32 specs per mask): the template cache key
+  const masks = new Int32Array(Math.ceil(specs.length / 32) + 1);
+
+  function present(rec: FlowRecord, s: ElementSpec): boolean {
+    const v = rec[s.field.name];
+    if (v === null || v === undefined) return false;
+    if (s.codec === 'ip4' || s.codec === 'ip6') return (v as string).includes(':') === (s.codec === 'ip6');
+    return true;
+  }
+
   function templateFor(rec: FlowRecord): Template {
-    const chosen: ElementSpec[] = [];
-    let key = '';
-    for (let i = 0; i < specs.length; i++) {
-      const s = specs[i];
-      const v = rec[s.field.name];
-      if (v === null || v === undefined) continue;
-      if (s.codec === 'ip4' || s.codec === 'ip6') {
-        const six = (v as string).includes(':');
-        if (six !== (s.codec === 'ip6')) continue;
-      }
-      chosen.push(s);
-      key += `${i},`;
-    }
+    masks.fill(0);
+    for (let i = 0; i < specs.length; i++) if (present(rec, specs[i])) masks[i >> 5] |= 1 << (i & 31);
+    const key = masks.join(',');
     let t = templates.get(key);
     if (t === undefined) {
-      t = makeTemplate(FIRST_TEMPLATE_ID + templateList.length, chosen);
+      t = makeTemplate(FIRST_TEMPLATE_ID + templateList.length, specs.filter((s) => present(rec, s)));
       templates.set(key, t);
       templateList.push(t);
       stats.templates++;
@@ -324,8 +324,10 @@ function writeIp4(b: Buffer, o: number, text: string): void {
 export function encodeValue(b: Buffer, o: number, s: ElementSpec, v: number | string | boolean | readonly (string | number)[]): number {
   switch (s.codec) {
     case 'uint':
-    case 'ms':
-      return writeUint(b, o, s.length, Math.max(0, Math.floor(v as number)));
+    case 'ms': {
+      const n = v as number;
+      return writeUint(b, o, s.length, n >= 0 ? Math.floor(n) : 0);
+    }
     case 'int': {
       const n = Math.trunc(v as number);
       const high = Math.floor(n / UINT32);
@@ -336,13 +338,9 @@ export function encodeValue(b: Buffer, o: number, s: ElementSpec, v: number | st
     case 'float':
       return b.writeDoubleBE(v as number, o);
     case 'ip4':
-    case 'ip6': {
-      const bytes = parseIp(v as string);
-      const n = s.codec === 'ip4' ? 4 : 16;
-      if (bytes && bytes.length === n) for (let i = 0; i < n; i++) b[o + i] = bytes[i];
-      else b.fill(0, o, o + n);
-      return o + n;
-    }
+      return writeIpv4(b, o, v as string) ? o + 4 : writeIpBytes(b, o, 4, v as string);
+    case 'ip6':
+      return writeIpBytes(b, o, 16, v as string);
     case 'bool':
       b[o] = v ? 1 : 2;
       return o + 1;
@@ -364,7 +362,50 @@ export function encodeValue(b: Buffer, o: number, s: ElementSpec, v: number | st
   }
 }
 
+/** Any address text through the shared parser; zeros when it is not an address of that family. */
+function writeIpBytes(b: Buffer, o: number, n: number, text: string): number {
+  const bytes = parseIp(text);
+  if (bytes && bytes.length === n) for (let i = 0; i < n; i++) b[o + i] = bytes[i];
+  else b.fill(0, o, o + n);
+  return o + n;
+}
+
+/** Dotted-quad text straight into the buffer (the hot path of every IPv4 record); false if it is not one. */
+function writeIpv4(b: Buffer, o: number, text: string): boolean {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return false;
+      b[o + part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + c - 48;
+      digits++;
+      if (value > 255) return false;
+    } else return false;
+  }
+  if (part !== 3 || digits === 0) return false;
+  b[o + 3] = value;
+  return true;
+}
+
 export function writeUint(b: Buffer, o: number, length: number, n: number): number {
+  switch (length) {
+    case 1:
+      b[o] = n > 255 ? 255 : n;
+      return o + 1;
+    case 2:
+      if (n > 0xffff) n = 0xffff;
+      b[o] = n >>> 8;
+      b[o + 1] = n & 0xff;
+      return o + 2;
+    case 4:
+      return b.writeUInt32BE(n > 0xffffffff ? 0xffffffff : n, o);
+  }
   if (length === 8) {
     const high = Math.floor(n / UINT32);
     b.writeUInt32BE(high >>> 0, o);
