@@ -141,7 +141,6 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
         wireLengths.push(s.length);
       }
     }
-    const parts: number[] = [];
     const b = Buffer.alloc(4 + chosen.length * 8);
     let o = b.writeUInt16BE(id, 0);
     o = b.writeUInt16BE(chosen.length, o);
@@ -150,7 +149,6 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
       o = b.writeUInt16BE(wireLengths[i], o);
       if (s.enterprise !== 0) o = b.writeUInt32BE(s.enterprise, o);
     });
-    void parts;
     return { id, specs: chosen, wireIds, wireLengths, bytes: b.subarray(0, o), sent: false };
   }
 
@@ -273,11 +271,11 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
     if (recordsInMessage === 0 && countInMessage === 0) refreshDue();
     const t = templateFor(rec);
     const length = encodeRecord(t, rec);
-    let needed = length + (setId === t.id ? 0 : 4 + 3) + (t.sent ? 0 : 4 + t.bytes.length + 3);
+    // the record, a set header if it starts a set, its template set if due, and v9 padding (up to 3 bytes per set)
+    const needed = length + (setId === t.id ? 0 : 4 + 3) + (t.sent ? 0 : 4 + t.bytes.length + 3);
     if (pos + needed > mtu && pos > headerLength) {
       flush();
       refreshDue();
-      needed = length + 4 + (t.sent ? 0 : 4 + t.bytes.length) + 6;
     }
     if (!t.sent) {
       openSet(protocol === 'ipfix' ? 2 : 0);
@@ -293,7 +291,6 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
     recordsInMessage++;
     countInMessage++;
     stats.records++;
-    void needed;
   }
 
   /** Writes the record's values into `scratch`; returns the length. */

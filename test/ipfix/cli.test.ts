@@ -30,6 +30,17 @@ describe('flowsig flows -o ipfix -w / collect -r / query -r on IPFIX files', () 
     expect(parseCsv(back.stdout)).toEqual(msRows(direct.stdout));
   });
 
+  it('collect -o ipfix -w re-exports what it collected, record for record', () => {
+    const again = join(dir, 'again.ipfix');
+    const r = flowsig(['collect', '-r', file, '--biflow', '-o', 'ipfix', '-w', again, '--domain', '9']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`flowsig: 48 records in 1 IPFIX messages to ${again}`);
+    expect(readFileSync(again).readUInt32BE(12)).toBe(9);
+    const first = flowsig(['collect', '-r', file, '--biflow', '-o', 'csv']);
+    const second = flowsig(['collect', '-r', again, '--biflow', '-o', 'csv']);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
   it('query -r FILE.ipfix finds what it finds in the capture', () => {
     const plain = join(dir, 'plain.ipfix');
     expect(flowsig(['flows', '-r', SKYPE, '-o', 'ipfix', '-w', plain]).code).toBe(0);

@@ -177,3 +177,77 @@ describe.skipIf(reason !== undefined)('IPFIX and NetFlow with real peers (networ
     expect(compared).toBeGreaterThanOrEqual(35);
   });
 });
+
+const liveReason = skipReason(['tcpdump', 'ping']) ?? (HAVE_CORPUS ? undefined : NO_CORPUS_MESSAGE);
+if (liveReason) console.warn(`IPFIX live export tests skipped: ${liveReason}`);
+
+describe.skipIf(liveReason !== undefined)('flowsig → flowsig over UDP (network namespace)', () => {
+  const ns = `fsipfl${process.pid}`;
+  const exec = (args: string[]) => spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  beforeAll(() => {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  });
+  afterAll(() => {
+    const pids = spawnSync('ip', ['netns', 'pids', ns]).stdout?.toString().trim().split('\n').filter(Boolean) ?? [];
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  function startCollect(port: number): { child: ChildProcess; out: () => string; err: () => string; ready: Promise<void> } {
+    const child = exec(['node', BIN, 'collect', '--listen', `127.0.0.1:${port}`, '-o', 'csv', '--no-tags']);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    return { child, out: () => out, err: () => err, ready: waitFor(child, 'stderr', 'collecting on') };
+  }
+
+  it('live capture (-i lo) exports IPFIX as it meters: a ping seen by the collector', async () => {
+    const collect = startCollect(4750);
+    await collect.ready;
+    const flows = exec(['node', BIN, 'flows', '-i', 'lo', '-o', 'ipfix', '--to', '127.0.0.1:4750', '--no-tags', 'icmp']);
+    let flowsErr = '';
+    flows.stderr!.on('data', (d: Buffer) => { flowsErr += d.toString(); });
+    await waitFor(flows, 'stderr', 'capturing on');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '3', '-i', '0.2', '-s', '56', '127.0.0.1']).status).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    flows.kill('SIGINT');
+    expect(await exited(flows)).toBe(0);
+    expect(flowsErr).toContain('flowsig: 2 records in ');
+    await new Promise((r) => setTimeout(r, 300));
+    collect.child.kill('SIGTERM');
+    expect(await exited(collect.child)).toBe(0);
+    const recs = parseCsv(collect.out()).map((r) => [r.srcip, r.dstip, r.proto, r.dstport, r.packets, r.bytes, r.endreason].join(' ')).sort();
+    // echo reply (type 0) and echo request (type 8 → dstport 2048), 3 × 84-byte IPv4 packets each, ended by Ctrl-C
+    expect(recs).toEqual(['127.0.0.1 127.0.0.1 1 0 3 252 eof', '127.0.0.1 127.0.0.1 1 2048 3 252 eof']);
+    expect(collect.err()).toContain('IPFIX domain 0: ');
+    expect(collect.err()).toContain('0 sequence gaps (0 records lost), malformed: none');
+  });
+
+  it('NetFlow v5: every IPv4 flow arrives, IPv6 flows are counted as skipped', async () => {
+    const collect = startCollect(2057);
+    await collect.ready;
+    const sent = spawnSync('ip', ['netns', 'exec', ns, 'node', BIN, 'flows', '-r', corpusPath(MIXED), '-o', 'netflow5', '--to', '127.0.0.1:2057', '--no-tags'], { encoding: 'utf8' });
+    expect(sent.status).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    collect.child.kill('SIGTERM');
+    expect(await exited(collect.child)).toBe(0);
+    const all = parseCsv(flowsig(['flows', '-r', corpusPath(MIXED), '-o', 'csv', '--no-tags', '-q']).stdout);
+    const v4 = all.filter((r) => r.ipver === 4);
+    const v6 = all.length - v4.length;
+    expect(v6).toBeGreaterThan(0);
+    expect(sent.stderr).toContain(`flowsig: ${v4.length} records in 3 NetFlow v5 messages`);
+    expect(sent.stderr).toContain(`; ${v6} IPv6 flows skipped (NetFlow v5 carries IPv4 only)`);
+    const key = (r: Record<string, string | number>) => [Math.floor(Number(r.stime)), Math.floor(Number(r.etime)), r.srcip, r.srcport, r.dstip, r.dstport, r.proto, r.tos, r.tcpflags, r.packets, r.bytes].join(' ');
+    expect(parseCsv(collect.out()).map(key).sort()).toEqual(v4.map(key).sort());
+    expect(collect.err()).toContain('NetFlow v5 engine 0: 3 messages');
+  });
+});
