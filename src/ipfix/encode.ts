@@ -60,6 +60,8 @@ const V5_MAX_RECORDS = 30;
 const FIRST_TEMPLATE_ID = 256;
 const DAY_MS = 86_400_000;
 const UINT32 = 2 ** 32;
+/** longest string or set element sent (longer ones are cut): keeps any record well inside one message */
+export const MAX_STRING_BYTES = 2000;
 
 /** v9 field types of the elements v9 can carry (RFC 3954 §8; times become sysUptime-relative 21/22). */
 const V9_TYPES = new Set([1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 14, 27, 28, 58, 60]);
@@ -347,14 +349,16 @@ export function encodeValue(b: Buffer, o: number, s: ElementSpec, v: number | st
     case 'string':
     case 'set': {
       const text = s.codec === 'set' ? (v as readonly (string | number)[]).join(';') : String(v);
-      const length = Buffer.byteLength(text, 'utf8');
+      const length = Math.min(Buffer.byteLength(text, 'utf8'), MAX_STRING_BYTES);
       if (length < 255) b[o++] = length;
       else {
-        const clipped = Math.min(length, 60_000);
         b[o++] = 255;
-        o = b.writeUInt16BE(clipped, o);
+        o = b.writeUInt16BE(length, o);
       }
-      return o + b.write(text, o, Math.min(length, 60_000), 'utf8');
+      // Buffer.write stops before a character that would not fit whole: pad what it left with zeros
+      const written = b.write(text, o, length, 'utf8');
+      if (written < length) b.fill(0, o + written, o + length);
+      return o + length;
     }
   }
 }

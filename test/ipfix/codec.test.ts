@@ -206,3 +206,14 @@ describe.skipIf(!HAVE_CORPUS)('a corpus capture through IPFIX', () => {
     expect(records.map(stripped)).toEqual(recs.map((r) => expectedAfterTrip(r, () => true)));
   });
 });
+
+describe('long strings', () => {
+  it('are cut at 2000 bytes (whole characters), so a record always fits one message', () => {
+    const fields = meterFields({ biflow: false, tags: true });
+    const long = 'é'.repeat(1500); // 3000 bytes of UTF-8
+    const msgs = exportAll('ipfix', fields, [baseRecord({ sip_callid: long, app: 'sip' })]);
+    expect(msgs).toHaveLength(1);
+    const { records } = collectAll(msgs);
+    expect(records[0].sip_callid).toBe('é'.repeat(1000));
+  });
+});

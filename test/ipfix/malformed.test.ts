@@ -217,3 +217,14 @@ describe('fuzz: mutated IPFIX, v9 and v5 messages never throw', () => {
     });
   }
 });
+
+describe('problems are reported once per exporter and kind', () => {
+  it('onMalformed says first=true once per (exporter, kind), and counts every one', () => {
+    const seen: string[] = [];
+    const parser = createMessageParser({ onMalformed: (e, d, first) => seen.push(`${e.address} ${d.kind} ${first}`) });
+    const junk = Buffer.from('0008000000000000', 'hex');
+    for (const address of ['192.0.2.1', '192.0.2.1', '192.0.2.2']) parser.parse(junk, address, () => undefined);
+    parser.parse(Buffer.from('000a', 'hex'), '192.0.2.1', () => undefined);
+    expect(seen).toEqual(['192.0.2.1 bad-version true', '192.0.2.1 bad-version false', '192.0.2.2 bad-version true', '192.0.2.1 short-message true']);
+  });
+});

@@ -250,4 +250,15 @@ describe.skipIf(liveReason !== undefined)('flowsig → flowsig over UDP (network
     expect(parseCsv(collect.out()).map(key).sort()).toEqual(v4.map(key).sort());
     expect(collect.err()).toContain('NetFlow v5 engine 0: 3 messages');
   });
+
+  it('collect --count N stops by itself after exactly N records', async () => {
+    const child = exec(['node', BIN, 'collect', '--listen', '127.0.0.1:2058', '-o', 'csv', '--no-tags', '--count', '5']);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    await waitFor(child, 'stderr', 'collecting on');
+    const sent = spawnSync('ip', ['netns', 'exec', ns, 'node', BIN, 'flows', '-r', corpusPath(MIXED), '-o', 'netflow5', '--to', '127.0.0.1:2058', '-q']);
+    expect(sent.status).toBe(0);
+    expect(await exited(child)).toBe(0);
+    expect(parseCsv(out).map((r) => r.rec_id)).toEqual([1, 2, 3, 4, 5]);
+  });
 });
