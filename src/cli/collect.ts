@@ -26,7 +26,11 @@ export const COLLECT_OPTIONS: readonly OptionSpec[] = [
   { long: 'duration', short: 'd', value: 'DURATION', help: 'with --listen: stop after this long (e.g. 30s, 10m)' },
   { long: 'biflow', help: 'output the RFC 5103 reverse columns (rev_packets, rev_bytes, …)' },
   { long: 'no-tags', help: 'output base fields only (no tag columns)' },
-  ...EXPORT_OPTIONS.map((s) => (s.long === 'pen' ? { ...s, help: `private enterprise number of flowsig's own elements, received and re-exported (default ${DEFAULT_PEN})` } : s)),
+  ...EXPORT_OPTIONS.map((s) => {
+    if (s.long === 'pen') return { ...s, help: `private enterprise number of flowsig's own elements, received and re-exported (default ${DEFAULT_PEN})` };
+    if (s.long === 'to') return { ...s, help: 'with -o ipfix: re-export over UDP to HOST:PORT ([v6addr]:PORT for IPv6)' };
+    return s;
+  }),
   { long: 'quiet', short: 'q', help: 'no statistics on standard error' },
   { long: 'help', short: 'h', help: 'show this help' },
 ];

@@ -123,6 +123,11 @@ export function createExporter(opts: ExporterOptions, send: (message: Buffer) =>
     const key = masks.join(',');
     let t = templates.get(key);
     if (t === undefined) {
+      if (templateList.length >= 0xffff - FIRST_TEMPLATE_ID) {
+        // every id used (tens of thousands of tag combinations): start over; re-sent templates replace the old definitions
+        templates.clear();
+        templateList.length = 0;
+      }
       t = makeTemplate(FIRST_TEMPLATE_ID + templateList.length, specs.filter((s) => present(rec, s)));
       templates.set(key, t);
       templateList.push(t);
