@@ -127,7 +127,7 @@ function exporterName(s: ExporterStats): string {
 export function exporterLine(s: ExporterStats): string {
   const malformed = Object.entries(s.malformed).map(([k, n]) => `${n} ${k}`).join(', ');
   return `exporter ${exporterName(s)}: ${s.messages} messages, ${s.records} records`
-    + (s.version !== 5 ? `, ${s.templates} templates${s.withdrawals ? ` (${s.withdrawals} withdrawn)` : ''}, ${s.optionsRecords} options records` : '')
+    + (s.version !== 5 ? `, ${s.templates} template records${s.withdrawals ? ` (${s.withdrawals} withdrawn)` : ''}, ${s.optionsRecords} options records` : '')
     + `, ${s.sequenceGaps} sequence gaps (${s.lost} ${s.version === 9 ? 'messages' : 'records'} lost)`
     + (s.samplingInterval > 1 ? `, sampling 1:${s.samplingInterval}` : '')
     + `, malformed: ${malformed || 'none'}`;
