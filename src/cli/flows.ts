@@ -8,11 +8,12 @@ import { InputError } from '../capture/types.js';
 import { meterFields } from '../flow/fields.js';
 import type { KeySpec, MeterOptions } from '../flow/meter.js';
 import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
-import { openTextOutput } from '../report/output.js';
-import { createRecordWriter, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
+import type { ExportProtocol } from '../ipfix/encode.js';
+import { EXPORT_FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
 import { createTagging, parsePref64List } from '../tag/index.js';
 import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
 import { parseDuration } from './duration.js';
+import { EXPORT_OPTIONS, type ExportConfig, openRecordSink, parseExportArgs } from './export.js';
 import { runLiveFlows } from './live.js';
 import { createProgress } from './progress.js';
 
@@ -20,7 +21,7 @@ export const FLOWS_OPTIONS: readonly OptionSpec[] = [
   { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'read a pcap or pcapng file (- for standard input); repeat to read several in turn' },
   { long: 'interface', short: 'i', value: 'IFACE', repeatable: true, help: 'capture live on IFACE (repeat for several; never "any"); a trailing BPF filter applies to all; Ctrl-C ends every flow with endreason=eof' },
   { long: 'capture-backend', value: 'tcpdump|dumpcap', help: 'live capture program: tcpdump (default: one per interface, ns kernel timestamps) or dumpcap (one pcapng stream, µs)' },
-  { long: 'output', short: 'o', value: 'FORMAT', help: 'table (default on a terminal), csv, ndjson (default otherwise)' },
+  { long: 'output', short: 'o', value: 'FORMAT', help: 'table (default on a terminal), csv, ndjson (default otherwise); ipfix (-w FILE or --to HOST:PORT), netflow9, netflow5 (--to HOST:PORT)' },
   { long: 'write', short: 'w', value: 'OUT', repeatable: true, help: 'write records to OUT instead of standard output; with -i, a name ending in .pcapng saves the raw packets (one interface block per -i)' },
   { long: 'key', short: 'k', value: 'KEY', help: '5tuple (default) or 7tuple (adds ingress interface and ToS), extended with +vlan, +tunnel' },
   { long: 'biflow', help: 'RFC 5103 bidirectional records (initiator and responder counters)' },
@@ -30,6 +31,7 @@ export const FLOWS_OPTIONS: readonly OptionSpec[] = [
   { long: 'tunnel', value: 'inner|outer', help: 'key tunneled packets on the inner header (default) or the outer one' },
   { long: 'pref64', value: 'PREFIX', repeatable: true, help: 'NAT64 prefix (RFC 6052: /32, /40, /48, /56, /64 or /96) for the nat64 and dns_synth64 tags; repeat for several (default 64:ff9b::/96)' },
   { long: 'no-tags', help: 'no application tags (app, sip_*, sdp_*, rtp_*, dns_*, mdns_*, nat64*): base fields only' },
+  ...EXPORT_OPTIONS,
   { long: 'quiet', short: 'q', help: 'no summary or progress on standard error' },
   { long: 'help', short: 'h', help: 'show this help' },
 ];
@@ -48,6 +50,9 @@ examples:
   flowsig flows -r nat64-box.pcap --pref64 2001:db8:64::/96 -o ndjson
   tcpdump -i eth0 -w - | flowsig flows -r - -o ndjson
   sudo flowsig flows -i eth0 -i nat64 -i eth1 -k 7tuple -w run.pcapng 'not port 22'
+  flowsig flows -r trace.pcap -o ipfix --to 192.0.2.10:4739 --domain 7
+  flowsig flows -r trace.pcap -o ipfix -w flows.ipfix
+  sudo flowsig flows -i nat64 -o netflow9 --to [2001:db8::10]:2055
 `;
 
 function optionList(): string {
@@ -56,7 +61,9 @@ function optionList(): string {
 
 export interface FlowsConfig {
   files: string[];
-  format: OutputFormat;
+  format: OutputFormat | ExportProtocol;
+  /** -o ipfix|netflow9|netflow5: where and how */
+  export?: ExportConfig;
   outPath: string | undefined;
   meter: Partial<MeterOptions>;
   tunnels: 'inner' | 'outer';
@@ -111,14 +118,16 @@ export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): F
   if (recordFiles.length > 1) throw new UsageError(`-w ${recordFiles[1]}: records are written to one file`);
   const outPath = recordFiles[0];
   const formatText = a.options.get('output')?.[0];
-  let format: OutputFormat;
+  let format: OutputFormat | ExportProtocol;
+  const formats: readonly string[] = [...OUTPUT_FORMATS, ...EXPORT_FORMATS];
   if (formatText === undefined) format = stdoutIsTty && outPath === undefined ? 'table' : 'ndjson';
-  else if ((OUTPUT_FORMATS as readonly string[]).includes(formatText)) format = formatText as OutputFormat;
-  else throw new UsageError(`-o ${formatText}: expected one of ${OUTPUT_FORMATS.join(', ')}`);
+  else if (formats.includes(formatText)) format = formatText as OutputFormat | ExportProtocol;
+  else throw new UsageError(`-o ${formatText}: expected one of ${formats.join(', ')}`);
+  const exportConfig = parseExportArgs(a, format, outPath);
   const { meter, tunnels } = parseMeterArgs(a);
   const filter = a.positionals.length > 0 ? a.positionals.join(' ') : undefined;
   return {
-    files, format, outPath, meter, tunnels, quiet: a.flags.has('quiet'),
+    files, format, export: exportConfig, outPath, meter, tunnels, quiet: a.flags.has('quiet'),
     interfaces, filter, backend: backendText as CaptureBackend, savePath: saves[0],
   };
 }
@@ -168,8 +177,7 @@ export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; t
 export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number | Promise<number> {
   if (cfg.interfaces.length > 0) return runLiveFlows(cfg, stderr);
   const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
-  const out = openTextOutput(cfg.outPath);
-  const writer = createRecordWriter(cfg.format, fields, out);
+  const writer = openRecordSink(cfg.format, fields, cfg.outPath, cfg.export);
   const pipeline = createFlowPipeline({ meter: cfg.meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));
   const started = process.hrtime.bigint();
   const showProgress = !cfg.quiet && stderr.isTTY === true;
@@ -188,16 +196,28 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
     if (failure) break;
   }
   pipeline.meter.flush('eof');
-  writer.end();
-  if (!cfg.quiet && !(failure && pipeline.counters.read === 0)) {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    stderr.write(`${summaryLine(pipeline, seconds)}\n`);
+  const finish = (): number => {
+    if (!cfg.quiet && !(failure && pipeline.counters.read === 0)) {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      stderr.write(`${summaryLine(pipeline, seconds)}\n`);
+      const exported = writer.summary();
+      if (exported) stderr.write(`flowsig: ${exported}\n`);
+    }
+    if (failure) {
+      stderr.write(`flowsig: ${failure.describe()}\n`);
+      return 2;
+    }
+    return 0;
+  };
+  if (cfg.export?.to === undefined) {
+    // text and IPFIX file output end synchronously
+    void writer.end();
+    return finish();
   }
-  if (failure) {
-    stderr.write(`flowsig: ${failure.describe()}\n`);
-    return 2;
-  }
-  return 0;
+  return writer.end().then(finish, (err: Error) => {
+    stderr.write(`flowsig: ${err.message}\n`);
+    return 1;
+  });
 }
 
 function fileSize(path: string): number {

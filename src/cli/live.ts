@@ -12,8 +12,7 @@ import { createLiveSaver, type LiveSaver } from '../capture/live-save.js';
 import { linkTypeName } from '../capture/linktypes.js';
 import { meterFields } from '../flow/fields.js';
 import { createFlowPipeline, describeNotDecoded, type FlowPipeline } from '../flow/pipeline.js';
-import { openTextOutput } from '../report/output.js';
-import { createRecordWriter } from '../report/writers.js';
+import { openRecordSink } from './export.js';
 import type { FlowsConfig } from './flows.js';
 
 /** how often wall time ticks the meter's clock */
@@ -24,8 +23,7 @@ export async function runLiveFlows(cfg: FlowsConfig, stderr: NodeJS.WritableStre
     if (!cfg.quiet) stderr.write(`${line}\n`);
   };
   const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
-  const out = openTextOutput(cfg.outPath);
-  const writer = createRecordWriter(cfg.format, fields, out);
+  const writer = openRecordSink(cfg.format, fields, cfg.outPath, cfg.export);
   let pending = false;
   const pipeline = createFlowPipeline({ meter: cfg.meter, decode: { tunnels: cfg.tunnels } }, (rec) => {
     writer.write(rec);
@@ -74,7 +72,7 @@ export async function runLiveFlows(cfg: FlowsConfig, stderr: NodeJS.WritableStre
     const before = pipeline.meter.stats.flowsExported;
     pipeline.meter.advance(Date.now());
     // records appear as their flows end (csv, ndjson; the table aligns its columns over blocks of rows)
-    if (pipeline.meter.stats.flowsExported !== before || pending) out.flush?.();
+    if (pipeline.meter.stats.flowsExported !== before || pending) writer.flush();
     pending = false;
   }, LIVE_TICK_MS);
   const onSignal = () => capture.stop();
@@ -93,8 +91,14 @@ export async function runLiveFlows(cfg: FlowsConfig, stderr: NodeJS.WritableStre
     process.off('SIGTERM', onSignal);
   }
   pipeline.meter.flush('eof');
-  writer.end();
-  saver?.end();
+  try {
+    await writer.end();
+  } catch (err) {
+    stderr.write(`flowsig: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    saver?.end();
+  }
   if (failure) {
     stderr.write(`flowsig: ${failure.message}\n`);
     return 1;
@@ -102,6 +106,8 @@ export async function runLiveFlows(cfg: FlowsConfig, stderr: NodeJS.WritableStre
   const s = summary!;
   for (const w of s.warnings) say(`flowsig: warning: ${w}`);
   say(liveSummaryLine(pipeline, s, (Date.now() - started) / 1000, saver));
+  const exported = writer.summary();
+  if (exported) say(`flowsig: ${exported}`);
   return 0;
 }
 

@@ -9,12 +9,13 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../capture/types.js';
 import { UsageError, suggest } from './args.js';
 import { CHECK_USAGE, runCheck } from './check.js';
+import { COLLECT_USAGE, parseCollectArgs, runCollect } from './collect.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 import { LAB_USAGE, runLab } from './lab.js';
 import { parsePortsArgs, PORTS_USAGE, runPorts } from './ports.js';
 import { QUERY_USAGE, runQuery } from './query.js';
 
-const COMMANDS = ['flows', 'query', 'check', 'lab', 'ports', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'lab', 'ports', 'collect', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -27,6 +28,7 @@ commands:
   check      validate NFQL signatures and print them normalized
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
   ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
+  collect    receive IPFIX / NetFlow v9 / v5 over UDP, or read IPFIX files, as flow records
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -62,6 +64,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (cfg === 'help') return help('ports');
         return runPorts(cfg, process.stderr);
       }
+      case 'collect': {
+        const cfg = parseCollectArgs(rest, process.stdout.isTTY === true);
+        if (cfg === 'help') return help('collect');
+        return runCollect(cfg, process.stderr);
+      }
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -84,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE, collect: COLLECT_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }

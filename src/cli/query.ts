@@ -15,6 +15,7 @@ import { isPcapMagic } from '../capture/pcap.js';
 import { BLOCK_SECTION_HEADER } from '../capture/pcapng.js';
 import { InputError } from '../capture/types.js';
 import { meterFields } from '../flow/fields.js';
+import { createIpfixFileParser, looksLikeIpfix } from '../ipfix/file.js';
 import { createFlowFileParser, flowFileSink, readChunks, sniffFlowFormat, TextInputError } from '../flow/flowfile.js';
 import { createFlowPipeline } from '../flow/pipeline.js';
 import type { FlowRecord } from '../flow/record.js';
@@ -30,7 +31,7 @@ import '../tag/index.js';
 
 export const QUERY_OPTIONS: readonly OptionSpec[] = [
   { long: 'query', short: 'q', value: 'SIG', repeatable: true, help: 'an NFQL signature file, or a folder: every *.nfql in it; repeat for several' },
-  { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'a capture (pcap, pcapng) or a flow file (ndjson, csv from `flowsig flows`); - for standard input; repeatable' },
+  { long: 'read', short: 'r', value: 'FILE', repeatable: true, help: 'a capture (pcap, pcapng), a flow file (ndjson, csv from `flowsig flows`) or an IPFIX file; - for standard input; repeatable' },
   { long: 'output', short: 'o', value: 'FORMAT', help: 'table (default on a terminal) or ndjson (default otherwise): one object per match' },
   { long: 'write', short: 'w', value: 'OUT', help: 'write matches to OUT instead of standard output' },
   { long: 'groups', help: 'show each match\'s group records instead of its member flows' },
@@ -44,7 +45,8 @@ export const QUERY_USAGE = `usage: flowsig query -q SIG.nfql [-q SIG|DIR …] -r
 Run NFQL signatures over flow records and print every match: the signature,
 the match number, the hosts involved, the time span and the member flows.
 Records come from captures (metered as by 'flowsig flows', with the same
-options) or from flow files written by 'flowsig flows -o ndjson|csv'.
+options), from flow files written by 'flowsig flows -o ndjson|csv', or from
+IPFIX files (RFC 5655: 'flowsig flows -o ipfix -w', 'flowsig collect -o ipfix -w').
 
 options:
 ${QUERY_OPTIONS.map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.value ? ` ${s.value}` : ''}\n        ${s.help}`).join('\n')}
@@ -200,7 +202,7 @@ function signatureFiles(arg: string): { file: string; text: string }[] {
 
 // ------------------------------------------------------------------ inputs
 
-type InputKind = 'capture' | 'flows';
+type InputKind = 'capture' | 'flows' | 'ipfix';
 
 /** What a file holds, from its first bytes: a capture by its magic number, a flow file by its first characters. */
 function inputKind(name: string, head: Buffer): InputKind {
@@ -208,9 +210,10 @@ function inputKind(name: string, head: Buffer): InputKind {
     const magic = head.readUInt32BE(0);
     if (isPcapMagic(magic) || magic === BLOCK_SECTION_HEADER) return 'capture';
   }
+  if (looksLikeIpfix(head)) return 'ipfix';
   if (sniffFlowFormat(head.toString('utf8', 0, Math.min(head.length, 4096)))) return 'flows';
   if (head.length >= 2 && head.readUInt16BE(0) === 0x1f8b) throw new InputError(name, 0, 'gzip-compressed, decompress it first');
-  throw new InputError(name, 0, 'neither a capture (pcap, pcapng) nor a flow file (ndjson or csv from `flowsig flows`)');
+  throw new InputError(name, 0, 'neither a capture (pcap, pcapng) nor a flow file (ndjson or csv from `flowsig flows`, or IPFIX)');
 }
 
 /** Reads every input in turn; captures go through one meter (as `flowsig flows` does), flow files straight to `onRecord`. */
@@ -246,9 +249,12 @@ function readInput(path: string, sink: ReturnType<typeof createFlowPipeline>['si
   let consumer: { push(chunk: Buffer): void; end(): void } | undefined;
   let done = 0;
   const start = (bytes: Buffer) => {
-    if (inputKind(name, bytes) === 'capture') {
+    const kind = inputKind(name, bytes);
+    if (kind === 'capture') {
       const parser = createCaptureParser(name, sink);
       consumer = { push: (c) => parser.push(c), end: () => parser.end() };
+    } else if (kind === 'ipfix') {
+      consumer = createIpfixFileParser(name, onRecord);
     } else {
       const format = sniffFlowFormat(bytes.toString('utf8', 0, Math.min(bytes.length, 4096)))!;
       consumer = flowFileSink(createFlowFileParser(name, format, onRecord));

@@ -8,6 +8,8 @@ import type { TextOutput } from './output.js';
 
 export const OUTPUT_FORMATS = ['table', 'csv', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** binary flow-export formats (src/ipfix): written by an exporter, not a RecordWriter */
+export const EXPORT_FORMATS = ['ipfix', 'netflow9', 'netflow5'] as const;
 
 export interface RecordWriter {
   write(rec: FlowRecord): void;

@@ -91,7 +91,7 @@ describe('flowsig flows: bad input and usage', () => {
     [['flows', '--idel', '3s', '-r', EXAMPLE], 'flowsig: unknown option --idel; did you mean --idle?'],
     [['flows', '-r', EXAMPLE, '--idle', 'soon'], 'flowsig: --idle soon: expected a duration such as 500ms, 15s, 30m or 1h30m'],
     [['flows', '-r', EXAMPLE, '-k', '6tuple'], 'flowsig: --key 6tuple: expected 5tuple or 7tuple, optionally followed by +vlan and +tunnel'],
-    [['flows', '-r', EXAMPLE, '-o', 'xml'], 'flowsig: -o xml: expected one of table, csv, ndjson'],
+    [['flows', '-r', EXAMPLE, '-o', 'xml'], 'flowsig: -o xml: expected one of table, csv, ndjson, ipfix, netflow9, netflow5'],
     [['flows'], 'flowsig: no input: give -r FILE (or -r - for standard input)'],
     [['flow'], 'flowsig: unknown command "flow"; did you mean flows? (see flowsig help)'],
   ])('%j → exit 2 with one line', (args, line) => {
