@@ -3,6 +3,7 @@
  *   0  success
  *   1  the job could not be done (output not writable, a needed program missing)
  *   2  bad input or usage: a damaged capture, an unknown option (one line names the file and offset, or the option)
+ *   3  `learn` only: no trace on the wire (nothing present in the failing runs distinguishes them; nothing written)
  *   70 internal error (a bug: the stack trace is printed)
  */
 import { readFileSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { UsageError, suggest } from './args.js';
 import { CHECK_USAGE, runCheck } from './check.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 import { LAB_USAGE, runLab } from './lab.js';
+import { LEARN_USAGE, runLearn } from './learn.js';
 import { QUERY_USAGE, runQuery } from './query.js';
 
-const COMMANDS = ['flows', 'query', 'check', 'lab', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'lab', 'learn', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -25,6 +27,7 @@ commands:
   query      run NFQL signatures over a capture or a flow file and print the matches
   check      validate NFQL signatures and print them normalized
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
+  learn      learn an NFQL signature from working (--good) and failing (--bad) runs
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -55,6 +58,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return runCheck(rest, process.stdout, process.stderr);
       case 'lab':
         return runLab(rest);
+      case 'learn':
+        return runLearn(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -77,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, learn: LEARN_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }

@@ -1,0 +1,128 @@
+/**
+ * From mined facts to NFQL, and back through the NFQL engine.
+ *
+ * Shapes (docs/learn.md):
+ * * a pattern alone is a flow filter (`filter f-fail { … }`);
+ * * a pattern with an absence is a merger whose exported module holds the
+ *   failing flow (branch A) and whose reject module says "and no flow R of
+ *   the missing kind from the same host (R.srcip = A.srcip) starting within
+ *   W after it";
+ * * a repeated pattern is n branches of the same filter joined by "same
+ *   client, same server, next source port, later start".
+ *
+ * Every candidate is compiled and run with the engine (compileQuery,
+ * createQueryRunner) on every run; what the engine says is the score.
+ * Minimizing drops the pattern's items one at a time, least telling first;
+ * a drop is kept when the signature still matches every bad run, no good run,
+ * and no more flows of the bad runs than before (so it does not start
+ * matching the NAT's translated copies or the client's other traffic).
+ */
+import type { FlowRecord } from '../flow/record.js';
+import { createQueryRunner } from '../nfql/exec/run.js';
+import type { Match } from '../nfql/exec/ungrouper.js';
+import { compileQuery, printQuery } from '../nfql/index.js';
+import { formatDuration, type Item } from './items.js';
+import type { Absence, Repeat } from './mine.js';
+import type { Run } from './runs.js';
+
+export interface Candidate {
+  anchor: Item[];
+  absence?: Absence;
+  repeat?: Repeat;
+}
+
+export interface Validation {
+  /** matches per run, in run order */
+  perRun: Match[][];
+  badRunsMatched: number;
+  goodRunsMatched: number;
+  badMatches: number;
+  ok: boolean;
+}
+
+const BRANCHES = ['A', 'B', 'C', 'D'];
+
+function filterBlock(name: string, items: readonly Item[]): string {
+  const rules = items.flatMap((i) => i.rule.split('\n'));
+  return `filter ${name} {\n${rules.map((r) => `  ${r}`).join('\n')}\n}`;
+}
+
+/** The candidate as NFQL text (not yet normalized: `normalize` prints it through the engine's printer). */
+export function candidateText(c: Candidate): string {
+  if (c.repeat) {
+    const n = c.repeat.count;
+    const br = BRANCHES.slice(0, n);
+    const rules: string[] = [];
+    for (let i = 0; i + 1 < n; i++) {
+      const [x, y] = [br[i], br[i + 1]];
+      rules.push(`${x}.srcip = ${y}.srcip`, `${x}.dstip = ${y}.dstip`, `${x}.dstport = ${y}.dstport`, `${x}.srcport = ${y}.srcport rdelta 1`, `${x}.stime < ${y}.stime`);
+    }
+    return [
+      'splitter S {}',
+      filterBlock('f-attempt', c.anchor),
+      `merger M {\n  branches ${br.join(', ')}\n${rules.map((r) => `  ${r}`).join('\n')}\n}`,
+      'ungrouper U {}',
+      ['"input" -> S', ...br.map((b) => `S branch ${b} -> f-attempt -> M`), 'M -> U -> "output"'].join('\n'),
+    ].join('\n\n');
+  }
+  if (c.absence) {
+    const w = formatDuration(c.absence.windowMs);
+    return [
+      'splitter S {}',
+      filterBlock('f-fail', c.anchor),
+      filterBlock('f-missing', [c.absence.item]),
+      `merger M {\n  module failing { branches A }\n  module followed {\n    branches A, R\n    R.srcip = A.srcip\n    A.stime <= R.stime delta ${w}\n  }\n  export failing\n}`,
+      'ungrouper U {}',
+      ['"input" -> S', 'S branch A -> f-fail -> M', 'S branch R -> f-missing -> M', 'M -> U -> "output"'].join('\n'),
+    ].join('\n\n');
+  }
+  return filterBlock('f-fail', c.anchor);
+}
+
+/** Printed by the engine's printer, so the text round-trips through `flowsig check`. */
+export function normalize(text: string, name: string): string {
+  return printQuery(compileQuery(text, `${name}.nfql`).normalized);
+}
+
+export function runSignature(text: string, name: string, records: readonly FlowRecord[]): Match[] {
+  const runner = createQueryRunner(compileQuery(text, `${name}.nfql`));
+  for (const r of records) runner.push(r);
+  return runner.finish().matches;
+}
+
+export function validate(c: Candidate, runs: readonly Run[], name = 'candidate'): Validation {
+  const text = candidateText(c);
+  // the signature runs on every record, as `flowsig query` does: housekeeping included
+  const perRun = runs.map((run) => runSignature(text, name, run.records));
+  let badRunsMatched = 0;
+  let goodRunsMatched = 0;
+  let badMatches = 0;
+  runs.forEach((run, i) => {
+    if (perRun[i].length === 0) return;
+    if (run.label === 'bad') {
+      badRunsMatched++;
+      badMatches += perRun[i].length;
+    } else goodRunsMatched++;
+  });
+  const badRuns = runs.filter((r) => r.label === 'bad').length;
+  return { perRun, badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
+}
+
+/** Drops items while the signature still separates the runs as well; returns the smaller candidate and its validation. */
+export function minimize(c: Candidate, runs: readonly Run[]): { candidate: Candidate; validation: Validation } {
+  let best = c;
+  let v = validate(c, runs);
+  if (!v.ok) return { candidate: c, validation: v };
+  // least telling first; among equals, the later item first (the earlier ones name the flow)
+  const order = c.anchor.map((item, index) => ({ item, index })).sort((a, b) => a.item.weight - b.item.weight || b.index - a.index);
+  for (const { item } of order) {
+    if (best.anchor.length <= 1) break;
+    const trial: Candidate = { ...best, anchor: best.anchor.filter((i) => i !== item) };
+    const tv = validate(trial, runs);
+    if (tv.ok && tv.badMatches <= v.badMatches) {
+      best = trial;
+      v = tv;
+    }
+  }
+  return { candidate: best, validation: v };
+}
