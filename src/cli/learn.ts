@@ -8,7 +8,9 @@
  * distinguishes them; nothing is written).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { basename, dirname, extname, join } from 'node:path';
+import { formatIp, parseIp } from '../flow/addr.js';
 import { learn, type LearnResult } from '../learn/learn.js';
 import { headerText, reportText } from '../learn/report.js';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
@@ -23,6 +25,7 @@ export const LEARN_OPTIONS: readonly OptionSpec[] = [
   { long: 'bad', value: 'FILE', repeatable: true, help: 'a failing run, as --good; repeat for several' },
   { long: 'name', value: 'NAME', help: 'the signature\'s name (default: from the first bad file, e.g. sip-bad-1.pcapng -> sip-learned, or from -o)' },
   { long: 'output', short: 'o', value: 'FILE', help: 'write the best signature to FILE (with --all every valid one: FILE, FILE-2, …)' },
+  { long: 'client', value: 'ADDR', help: 'learn from the flows of this host only (the host the runs were recorded on); default: every host' },
   { long: 'all', help: 'report every candidate, the rejected ones too; with -o write every valid one' },
   ...meterOptionSpecs().map((s) => ({ ...s, help: `${s.help} (captures)` })),
   { long: 'help', short: 'h', help: 'show this help' },
@@ -69,9 +72,11 @@ export function runLearn(argv: readonly string[], io: { stdout: { write(t: strin
   if (!NAME_PATTERN.test(name)) throw new UsageError(`--name ${name}: expected letters, digits, _ and -, starting with a letter or _`);
   parseMeterArgs(a); // reports bad meter options before any file is read
   const all = a.flags.has('all');
+  const client = a.options.get('client')?.[0];
+  if (client !== undefined && !isIP(client)) throw new UsageError(`--client ${client}: expected an IPv4 or IPv6 address`);
 
   const result: LearnResult = learn({
-    good, bad, name,
+    good, bad, name, client: client === undefined ? undefined : canonicalIp(client),
     pref64: a.options.get('pref64') ?? [],
     // fresh taggers for every run: they keep per-run state
     meter: () => parseMeterArgs(a).meter,
@@ -113,4 +118,10 @@ export function defaultName(outPath: string | undefined, firstBad: string): stri
   const base = basename(firstBad).replace(/\.(pcapng|pcap|ndjson|csv|json)$/i, '').replace(/[-_.]?(bad|fail(ing|ed)?)([-_.]?\d+)?$/i, '');
   const clean = base.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z_]+/, '');
   return `${clean || 'signature'}-learned`;
+}
+
+/** The address as flow records print it (so `--client 2001:DB8::0:2` finds 2001:db8::2). */
+function canonicalIp(text: string): string {
+  const bytes = parseIp(text)!;
+  return formatIp(bytes, 0, bytes.length === 16 ? 6 : 4);
 }

@@ -26,6 +26,8 @@ export interface LearnInput extends RunReadOptions {
   bad: readonly string[];
   name: string;
   pref64: readonly string[];
+  /** learn from this host's flows only (the host the runs were recorded for); default: every host */
+  client?: string;
 }
 
 export interface LearnedCandidate {
@@ -59,10 +61,18 @@ export const MAX_PATTERNS = 12;
 
 export function learn(input: LearnInput): LearnResult {
   const runs = [...input.good.map((f) => readRun(f, 'good', input)), ...input.bad.map((f) => readRun(f, 'bad', input))];
-  return learnFromRuns(runs, input.name, input.pref64);
+  return learnFromRuns(runs, input.name, input.pref64, input.client);
 }
 
-export function learnFromRuns(runs: Run[], name: string, pref64: readonly string[]): LearnResult {
+/**
+ * With `client`, only the flows from or to that host are mined (the
+ * signature is still validated on every record): on a busy link a single
+ * pair of runs holds thousands of other hosts' flows, and some of them
+ * differ between the runs by chance.
+ */
+export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly string[], client?: string): LearnResult {
+  const runs = client === undefined ? allRuns
+    : allRuns.map((r) => ({ ...r, client, traffic: r.traffic.filter((x) => x.srcip === client || x.dstip === client) }));
   const traffic = runs.flatMap((r) => r.traffic);
   const bands = [learnBands('duration', traffic.map((r) => r.duration)), learnBands('packets', traffic.map((r) => r.packets))];
   const itemsFor = itemCache(itemContext(pref64, bands));
@@ -70,7 +80,8 @@ export function learnFromRuns(runs: Run[], name: string, pref64: readonly string
   const missing = missingBehaviours(behaviours, runs);
   const onlyBad = onlyBadBehaviours(behaviours, runs);
 
-  const patterns = minePatterns(runs, itemsFor).slice(0, MAX_PATTERNS);
+  const goodTraffic = allRuns.filter((r) => r.label === 'good').map((r) => r.traffic);
+  const patterns = minePatterns(runs, itemsFor, goodTraffic).slice(0, MAX_PATTERNS);
   if (patterns.length === 0) return { runs, behaviours, missing, onlyBad, candidates: [], verdict: 'no-trace' };
 
   const found = new Map<string, LearnedCandidate>();
@@ -79,7 +90,19 @@ export function learnFromRuns(runs: Run[], name: string, pref64: readonly string
     if (found.has(text)) return;
     found.set(text, describeCandidate(candidate, text, validation, runs, behaviours));
   };
+  const badFlowsOf = (v: Validation) => runs.flatMap((run, i) => (run.label === 'bad' ? [v.perRun[i].flatMap((m) => m.flows)] : []));
   for (const pattern of patterns) {
+    if (pattern.repeat > 0) {
+      // only the repetition separates the runs: minimize with it, then add what holds along every chain
+      const { candidate, validation } = minimize({ anchor: pattern.items, repeat: { count: Math.min(pattern.repeat, 4), sequential: false, decreasing: false } }, runs);
+      offer(candidate, validation);
+      const refined = validation.ok ? mineRepeat(badFlowsOf(validation)) : undefined;
+      if (refined && (refined.sequential || refined.decreasing)) {
+        const c: Candidate = { anchor: candidate.anchor, repeat: { ...refined, count: candidate.repeat!.count } };
+        offer(c, validate(c, runs));
+      }
+      continue;
+    }
     const { candidate: plain, validation } = minimize({ anchor: pattern.items }, runs);
     offer(plain, validation);
     if (!validation.ok) continue;
@@ -88,8 +111,7 @@ export function learnFromRuns(runs: Run[], name: string, pref64: readonly string
       const c: Candidate = { anchor: plain.anchor, absence };
       offer(c, validate(c, runs));
     }
-    const badFlows = runs.map((run, i) => (run.label === 'bad' ? validation.perRun[i].flatMap((m) => m.flows) : [])).filter((_, i) => runs[i].label === 'bad');
-    const repeat = mineRepeat(badFlows);
+    const repeat = mineRepeat(badFlowsOf(validation));
     if (repeat) {
       const c: Candidate = { anchor: plain.anchor, repeat };
       offer(c, validate(c, runs));
@@ -114,7 +136,7 @@ function describeCandidate(c: Candidate, text: string, v: Validation, runs: read
   const failing = failingPerRun.flat();
   const namesClient = failing.length > 0 && runs.every((run, i) => failingPerRun[i].every((r) => r.srcip === run.client));
   const behaviours = [...new Set(failing.map((r) => b.of.get(r)).filter((x): x is number => x !== undefined))].sort((x, y) => x - y);
-  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.repeat ? 5 * (c.repeat.count - 1) : 0);
+  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.repeat ? (5 + Number(c.repeat.decreasing)) * (c.repeat.count - 1) : 0);
   return { candidate: c, text, validation: v, sentence: sentence(c), kind, behaviours, ruleCount, namesClient };
 }
 
@@ -133,7 +155,9 @@ function flowWords(items: readonly Item[]): string {
 export function sentence(c: Candidate): string {
   const flow = flowWords(c.anchor);
   if (c.repeat) {
-    return `${c.repeat.count} ${flow.replace(/\bflow\b/, 'flows')} from one host to the same server port, from consecutive source ports, one after another`;
+    const r = c.repeat;
+    const order = r.sequential ? 'each starting after the previous one ended' : 'one after another';
+    return `${r.count} ${flow.replace(/\bflow\b/, 'flows')}, from one host to the same server port from consecutive source ports, ${order}${r.decreasing ? ', each with fewer packets than the one before' : ''}`;
   }
   if (c.absence) {
     const w = Math.round(c.absence.windowMs / 1000);

@@ -28,6 +28,8 @@ export interface Pattern {
   items: Item[];
   /** the flow of the first bad run it started from */
   seed: FlowRecord;
+  /** > 0: only a chain of this many such flows (consecutive source ports) is in every bad run and no good run */
+  repeat: number;
 }
 
 export interface Absence {
@@ -41,6 +43,10 @@ export interface Absence {
 
 export interface Repeat {
   count: number;
+  /** in every bad run each attempt ended before the next began */
+  sequential: boolean;
+  /** in every bad run each attempt had fewer packets than the one before */
+  decreasing: boolean;
 }
 
 export const FOLLOW_WINDOW_MS = 30_000;
@@ -63,35 +69,98 @@ function intersect(a: readonly Item[], b: readonly Item[]): Item[] {
   return a.filter((i) => keys.has(i.key));
 }
 
-export function minePatterns(runs: readonly Run[], itemsFor: ItemsOf): Pattern[] {
+/** `goodRuns`: every flow the pattern must not fit, by good run (all their traffic, also when mining one client's flows). */
+export function minePatterns(runs: readonly Run[], itemsFor: ItemsOf, goodRuns: readonly (readonly FlowRecord[])[]): Pattern[] {
+  const goodFlows = goodRuns.flat();
   const bad = runs.filter((r) => r.label === 'bad');
-  const goodFlows = runs.filter((r) => r.label === 'good').flatMap((r) => r.traffic);
   const covered = (items: readonly Item[]) => items.length === 0 || goodFlows.some((g) => holds(items, g));
+  // a repetition is covered when some good run has as long a chain of flows that fit the items
+  const coveredChain = (items: readonly Item[], n: number) =>
+    items.length === 0 || goodRuns.some((flows) => longestChain(flows.filter((g) => holds(items, g))).length >= n);
   const out: Pattern[] = [];
   const seen = new Set<string>();
   if (bad.length === 0) return out;
   // the client's own flows first: a pattern should name the client, not the NAT's copy of its traffic
   const first = bad[0];
   const seeds = [...first.traffic.filter((r) => r.srcip === first.client), ...first.traffic.filter((r) => r.srcip !== first.client)];
+  const chainsOf = new Map<Run, FlowRecord[][]>(bad.map((run) => [run, chains(run.traffic)]));
+  let chainChecks = 0;
   for (const seed of seeds) {
     let pattern: Item[] | undefined = itemsFor(seed);
-    if (covered(pattern)) continue;
+    let repeat = 0;
+    if (covered(pattern)) {
+      // one such flow is ordinary; is a chain of them (consecutive source ports, one host, one server port) not?
+      const chain = chainsOf.get(first)!.find((c) => c.includes(seed));
+      if (!chain || chain[0] !== seed || ++chainChecks > MAX_CHAIN_CHECKS) continue;
+      pattern = chain.slice(1).reduce((p, r) => intersect(p, itemsFor(r)), pattern);
+      repeat = chain.length;
+      if (coveredChain(pattern, repeat)) continue;
+    }
     for (const run of bad.slice(1)) {
       let best: Item[] | undefined;
-      for (const g of run.traffic) {
-        const common = intersect(pattern, itemsFor(g));
-        if ((!best || common.length > best.length) && !covered(common)) best = common;
+      let bestRepeat = 0;
+      if (repeat === 0) {
+        for (const g of run.traffic) {
+          const common = intersect(pattern!, itemsFor(g));
+          if ((!best || common.length > best.length) && !covered(common)) best = common;
+        }
+      } else {
+        for (const chain of chainsOf.get(run)!) {
+          const common = chain.reduce((p, r) => intersect(p, itemsFor(r)), pattern!);
+          const n = Math.min(repeat, chain.length);
+          if ((!best || common.length > best.length) && !coveredChain(common, n)) {
+            best = common;
+            bestRepeat = n;
+          }
+        }
       }
       pattern = best;
+      if (repeat > 0) repeat = bestRepeat;
       if (!pattern) break;
     }
     if (!pattern) continue;
-    const key = pattern.map((i) => i.key).sort().join('|');
+    const key = `${repeat}:${pattern.map((i) => i.key).sort().join('|')}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ items: pattern, seed });
+    out.push({ items: pattern, seed, repeat });
   }
   return out;
+}
+
+/** How many covered seeds may be tried as chains (each check scans the good runs). */
+const MAX_CHAIN_CHECKS = 200;
+
+/** Chains of ≥ 2 flows from one host to one server port with consecutive source ports, by first port. */
+export function chains(flows: readonly FlowRecord[]): FlowRecord[][] {
+  const byPair = new Map<string, FlowRecord[]>();
+  for (const r of flows) {
+    if (r.proto !== 6 && r.proto !== 17) continue;
+    const k = `${r.srcip}|${r.dstip}|${r.dstport}`;
+    const list = byPair.get(k);
+    if (list) list.push(r);
+    else byPair.set(k, [r]);
+  }
+  const out: FlowRecord[][] = [];
+  for (const list of byPair.values()) {
+    if (list.length < 2) continue;
+    const sorted = [...list].sort((a, b) => a.srcport - b.srcport || a.stime - b.stime);
+    let chain: FlowRecord[] = [sorted[0]];
+    for (const r of sorted.slice(1)) {
+      if (r.srcport === chain[chain.length - 1].srcport + 1) chain.push(r);
+      else if (r.srcport !== chain[chain.length - 1].srcport) {
+        if (chain.length >= 2) out.push(chain);
+        chain = [r];
+      }
+    }
+    if (chain.length >= 2) out.push(chain);
+  }
+  return out.sort((a, b) => a[0].stime - b[0].stime);
+}
+
+function longestChain(flows: readonly FlowRecord[]): FlowRecord[] {
+  let best: FlowRecord[] = [];
+  for (const c of chains(flows)) if (c.length > best.length) best = c;
+  return best;
 }
 
 /** The part of `pattern` the most similar good flow shares (ties: the earlier flow). */
@@ -140,9 +209,16 @@ export function mineAbsence(pattern: readonly Item[], runs: readonly Run[], item
   return undefined;
 }
 
-/** The smallest, over bad runs, of the largest run of consecutive-port flows from one host to one server port. */
+/**
+ * The smallest, over bad runs, of the longest chain of flows from one host to
+ * one server port with consecutive source ports; and what holds along every
+ * such chain in every bad run: each flow ends before the next starts (Allen
+ * `before`), each has fewer packets than the one before.
+ */
 export function mineRepeat(matched: readonly FlowRecord[][]): Repeat | undefined {
   let count = Infinity;
+  let sequential = true;
+  let decreasing = true;
   for (const flows of matched) {
     const byPair = new Map<string, FlowRecord[]>();
     for (const r of flows) {
@@ -151,17 +227,22 @@ export function mineRepeat(matched: readonly FlowRecord[][]): Repeat | undefined
       list.push(r);
       byPair.set(k, list);
     }
-    let best = 0;
+    let best: FlowRecord[] = [];
     for (const list of byPair.values()) {
-      const ports = [...new Set(list.map((r) => r.srcport))].sort((a, b) => a - b);
-      let runLen = 1;
-      for (let i = 1; i < ports.length; i++) {
-        runLen = ports[i] === ports[i - 1] + 1 ? runLen + 1 : 1;
-        best = Math.max(best, runLen);
+      const sorted = [...list].sort((a, b) => a.srcport - b.srcport || a.stime - b.stime);
+      let chain: FlowRecord[] = [];
+      for (const r of sorted) {
+        if (chain.length > 0 && r.srcport !== chain[chain.length - 1].srcport + 1) chain = [];
+        if (chain.length === 0 || r.srcport === chain[chain.length - 1].srcport + 1) chain.push(r);
+        if (chain.length > best.length) best = [...chain];
       }
-      best = Math.max(best, ports.length > 0 ? 1 : 0);
     }
-    count = Math.min(count, best);
+    count = Math.min(count, best.length);
+    for (let i = 1; i < best.length; i++) {
+      if (!(best[i - 1].etime < best[i].stime)) sequential = false;
+      if (!(best[i - 1].packets > best[i].packets)) decreasing = false;
+    }
   }
-  return Number.isFinite(count) && count >= 2 ? { count: Math.min(count, 4) } : undefined;
+  if (!Number.isFinite(count) || count < 2) return undefined;
+  return { count: Math.min(count, 4), sequential, decreasing };
 }

@@ -55,7 +55,9 @@ export function candidateText(c: Candidate): string {
     const rules: string[] = [];
     for (let i = 0; i + 1 < n; i++) {
       const [x, y] = [br[i], br[i + 1]];
-      rules.push(`${x}.srcip = ${y}.srcip`, `${x}.dstip = ${y}.dstip`, `${x}.dstport = ${y}.dstport`, `${x}.srcport = ${y}.srcport rdelta 1`, `${x}.stime < ${y}.stime`);
+      rules.push(`${x}.srcip = ${y}.srcip`, `${x}.dstip = ${y}.dstip`, `${x}.dstport = ${y}.dstport`, `${x}.srcport = ${y}.srcport rdelta 1`);
+      if (c.repeat.decreasing) rules.push(`${x}.packets > ${y}.packets`);
+      rules.push(c.repeat.sequential ? `${x} < ${y}` : `${x}.stime < ${y}.stime`);
     }
     return [
       'splitter S {}',
