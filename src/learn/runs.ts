@@ -72,25 +72,33 @@ export function readRun(file: string, label: RunLabel, opts: RunReadOptions): Ru
   return { file, label, records, traffic, client: clientOf(traffic) };
 }
 
-export function isRequest(r: FlowRecord): boolean {
-  return (r.proto === 6 || r.proto === 17 || r.proto === 132) && (r.dstport < r.srcport || r.dstport < 1024);
-}
-
 function isMulticastDst(ip: string): boolean {
   return ip.includes(':') ? ip.toLowerCase().startsWith('ff') : Number(ip.split('.')[0]) >= 224;
 }
 
+/**
+ * The host that opens the most conversations: a flow opens one unless its
+ * reverse flow (addresses and ports swapped) started earlier. Multicast and
+ * the translator's own copies (xlat = nat64-v4) do not count; ties go to the
+ * host seen first.
+ */
 export function clientOf(traffic: readonly FlowRecord[]): string | undefined {
+  const started = new Map<string, number>();
+  for (const r of traffic) {
+    const k = `${r.proto}|${r.srcip}|${r.srcport}|${r.dstip}|${r.dstport}`;
+    if (!started.has(k)) started.set(k, r.stime);
+  }
   const counts = new Map<string, number>();
   for (const r of traffic) {
-    if (r.xlat === 'nat64-v4' || !isRequest(r) || isMulticastDst(r.dstip)) continue;
+    if (r.xlat === 'nat64-v4' || isMulticastDst(r.dstip)) continue;
+    const reverse = started.get(`${r.proto}|${r.dstip}|${r.dstport}|${r.srcip}|${r.srcport}`);
+    if (reverse !== undefined && reverse < r.stime) continue;
     counts.set(r.srcip, (counts.get(r.srcip) ?? 0) + 1);
   }
   let best: string | undefined;
-  for (const [ip, n] of counts) if (best === undefined || n > counts.get(best)!) best = ip; // ties: the first seen
+  for (const [ip, n] of counts) if (best === undefined || n > counts.get(best)!) best = ip;
   return best;
 }
-
 /** A capture by its magic number; anything else must be a flow file (readFlowFile reports what it is not). */
 function looksLikeCapture(file: string): boolean {
   let fd: number;
