@@ -54,6 +54,8 @@ export interface LearnResult {
   /** valid candidates first, best first */
   candidates: LearnedCandidate[];
   verdict: Verdict;
+  /** with no pattern: the bad runs that do have flows of their own (nothing common to all of them) */
+  distinctRuns?: string[];
 }
 
 /** How many mined patterns are turned into candidates (each is minimized with the engine). */
@@ -82,7 +84,12 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
 
   const goodTraffic = allRuns.filter((r) => r.label === 'good').map((r) => r.traffic);
   const patterns = minePatterns(runs, itemsFor, goodTraffic).slice(0, MAX_PATTERNS);
-  if (patterns.length === 0) return { runs, behaviours, missing, onlyBad, candidates: [], verdict: 'no-trace' };
+  if (patterns.length === 0) {
+    // "no trace" only when no bad run has anything of its own; otherwise the bad runs differ, each in its own way
+    const goodFlows = goodTraffic.flat();
+    const distinct = runs.filter((r) => r.label === 'bad' && r.traffic.some((f) => !goodFlows.some((g) => itemsFor(f).every((i) => i.test(g)))));
+    return { runs, behaviours, missing, onlyBad, candidates: [], verdict: distinct.length === 0 ? 'no-trace' : 'no-separation', distinctRuns: distinct.map((r) => r.file) };
+  }
 
   const found = new Map<string, LearnedCandidate>();
   const offer = (candidate: Candidate, validation: Validation) => {

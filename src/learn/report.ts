@@ -100,6 +100,10 @@ export function reportText(result: LearnResult, opts: { all: boolean }): string 
     return out.join('\n');
   }
   const shown = opts.all ? result.candidates : result.candidates.filter((c) => c.validation.ok).slice(0, 3);
+  if (result.verdict === 'no-separation' && result.candidates.length === 0) {
+    out.push(...wrap(`nothing is common to every bad run: ${(result.distinctRuns ?? []).join(', ')} ${result.distinctRuns?.length === 1 ? 'has' : 'have'} flows no good run has, but no pattern of them is present in all the bad runs. The failures may differ; learn from the runs of one failure at a time. No signature written.`, 78, ''));
+    return `${out.join('\n')}\n`;
+  }
   if (result.verdict === 'no-separation') {
     out.push('no candidate matches every bad run and no good run; the closest ones follow (none is offered as a signature).');
     out.push('');

@@ -117,6 +117,18 @@ describe('flowsig learn (command line)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('bad runs with nothing in common: says so, nothing written, exit 1', () => {
+    const r = flowsig(['learn', '--good', `${C}web-good-1.pcapng`, '--bad', `${C}literal-bad-1.pcapng`, '--bad', `${C}sip-bad-1.pcapng`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.replace(/\n/g, ' ')).toContain(`nothing is common to every bad run: ${C}sip-bad-1.pcapng has flows no good run has`);
+  });
+
+  it('--pref64 reaches the items: with the well-known prefix given explicitly the signature is the same', () => {
+    const a = flowsig(['learn', ...SIP]);
+    const b = flowsig(['learn', ...SIP, '--pref64', '64:ff9b::/96']);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
   it('flow files (ndjson from `flowsig flows`) are runs too, and give the same signature as the captures', () => {
     const dir = tmp();
     for (const f of ['sip-good-1', 'sip-bad-1']) {

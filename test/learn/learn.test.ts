@@ -98,6 +98,15 @@ describe('no trace on the wire', () => {
   });
 });
 
+describe('bad runs of different failures', () => {
+  it('a literal run and a sip run as bad: the sip run has flows of its own, but nothing is common to both; no candidate', () => {
+    const r = learnFromRuns([run('web-good-1.pcapng'), run('literal-bad-1.pcapng'), run('sip-bad-1.pcapng')], 'mixed', []);
+    expect(r.verdict).toBe('no-separation');
+    expect(r.candidates).toEqual([]);
+    expect(r.distinctRuns).toEqual([`${CAPTURES}sip-bad-1.pcapng`]);
+  });
+});
+
 describe('the shipped learned signatures', () => {
   const all = (app: string) => [1, 2, 3].flatMap((i) => [run(`${app}-good-${i}.pcapng`), run(`${app}-bad-${i}.pcapng`)]);
 
