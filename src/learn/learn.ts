@@ -17,7 +17,7 @@ import type { FlowRecord } from '../flow/record.js';
 import type { Match } from '../nfql/exec/ungrouper.js';
 import { clusterBehaviours, missingBehaviours, onlyBadBehaviours, type Behaviour, type Behaviours } from './behaviours.js';
 import { itemContext, learnBands, type Item } from './items.js';
-import { itemCache, mineAbsence, minePatterns, mineRepeat } from './mine.js';
+import { itemCache, mineAbsence, mineAnswer, minePatterns, mineRepeat } from './mine.js';
 import { readRun, type Run, type RunReadOptions } from './runs.js';
 import { type Candidate, candidateText, minimize, normalize, validate, type Validation } from './signature.js';
 
@@ -118,6 +118,12 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
       const c: Candidate = { anchor: plain.anchor, absence };
       offer(c, validate(c, runs));
     }
+    const failing = runs.flatMap((run, i) => (run.label === 'bad' ? [validation.perRun[i].flatMap((m) => m.flows)] : []));
+    const answer = mineAnswer(failing, runs, itemsFor);
+    if (answer) {
+      const c: Candidate = { anchor: plain.anchor, answer, absence };
+      offer(c, validate(c, runs));
+    }
     const repeat = mineRepeat(badFlowsOf(validation));
     if (repeat) {
       const c: Candidate = { anchor: plain.anchor, repeat };
@@ -130,6 +136,7 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
     Number(!a.validation.ok) - Number(!b.validation.ok)
     || Number(!a.namesClient) - Number(!b.namesClient)
     || structure[a.kind] - structure[b.kind]
+    || Number(!a.candidate.answer) - Number(!b.candidate.answer)
     || Math.abs(a.validation.badMatches / badRuns - 1) - Math.abs(b.validation.badMatches / badRuns - 1)
     || a.ruleCount - b.ruleCount
     || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
@@ -143,7 +150,7 @@ function describeCandidate(c: Candidate, text: string, v: Validation, runs: read
   const failing = failingPerRun.flat();
   const namesClient = failing.length > 0 && runs.every((run, i) => failingPerRun[i].every((r) => r.srcip === run.client));
   const behaviours = [...new Set(failing.map((r) => b.of.get(r)).filter((x): x is number => x !== undefined))].sort((x, y) => x - y);
-  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.repeat ? (5 + Number(c.repeat.decreasing)) * (c.repeat.count - 1) : 0);
+  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.answer ? c.answer.length + 4 : 0) + (c.repeat ? (5 + Number(c.repeat.decreasing)) * (c.repeat.count - 1) : 0);
   return { candidate: c, text, validation: v, sentence: sentence(c), kind, behaviours, ruleCount, namesClient };
 }
 
@@ -166,9 +173,11 @@ export function sentence(c: Candidate): string {
     const order = r.sequential ? 'each starting after the previous one ended' : 'one after another';
     return `${r.count} ${flow.replace(/\bflow\b/, 'flows')}, from one host to the same server port from consecutive source ports, ${order}${r.decreasing ? ', each with fewer packets than the one before' : ''}`;
   }
+  const answer = c.answer ? `, answered with a flow ${c.answer.map((i) => i.words).join(', ')}` : '';
+  if (!c.absence && c.answer) return `a host sends a ${flow}${answer}`;
   if (c.absence) {
     const w = Math.round(c.absence.windowMs / 1000);
-    return `a host sends a ${flow}, and no ${c.absence.item.key.startsWith('app=') ? `${c.absence.item.words} flow` : `flow ${c.absence.item.words}`} from that host follows within ${w} s (in the working runs one followed within ${(c.absence.maxLagMs / 1000).toFixed(1)} s)`;
+    return `a host sends a ${flow}${answer}, and no ${c.absence.item.key.startsWith('app=') ? `${c.absence.item.words} flow` : `flow ${c.absence.item.words}`} from that host follows within ${w} s (in the working runs one followed within ${(c.absence.maxLagMs / 1000).toFixed(1)} s)`;
   }
   return `a ${flow}`;
 }

@@ -246,3 +246,25 @@ export function mineRepeat(matched: readonly FlowRecord[][]): Repeat | undefined
   if (!Number.isFinite(count) || count < 2) return undefined;
   return { count: Math.min(count, 4), sequential, decreasing };
 }
+
+/**
+ * What the failing flow's reply says in every bad run: the tag items (weight ≥ 6, e.g.
+ * `sdp_ipv4_literal` on a SIP answer) common to the reverse flows of the matched flows.
+ * Not a separating fact (a working call's answer may carry the same), but the failure's
+ * mechanism, stated so the signature fits fewer innocent hosts.
+ */
+export function mineAnswer(matched: readonly FlowRecord[][], runs: readonly Run[], itemsFor: ItemsOf): Item[] | undefined {
+  let common: Item[] | undefined;
+  const bad = runs.filter((r) => r.label === 'bad');
+  for (let i = 0; i < bad.length; i++) {
+    const replies = matched[i].flatMap((a) => bad[i].traffic.filter((r) => r.srcip === a.dstip && r.dstip === a.srcip && r.srcport === a.dstport && r.dstport === a.srcport && r.proto === a.proto));
+    if (replies.length === 0) return undefined;
+    let runCommon: Item[] | undefined;
+    for (const r of replies) {
+      const items = itemsFor(r).filter((x) => x.weight >= 6 && !x.key.startsWith('app=') && !x.key.startsWith('xlat=') && x.key !== 'nat64'); // implied by the reply relation
+      runCommon = runCommon ? intersect(runCommon, items) : items;
+    }
+    common = common ? intersect(common, runCommon!) : runCommon;
+  }
+  return common && common.length > 0 ? common : undefined;
+}

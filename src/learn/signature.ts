@@ -29,6 +29,8 @@ export interface Candidate {
   anchor: Item[];
   absence?: Absence;
   repeat?: Repeat;
+  /** the failing flow's reply (addresses and ports swapped) has these items in every bad run: branch B */
+  answer?: Item[];
 }
 
 export interface Validation {
@@ -67,15 +69,22 @@ export function candidateText(c: Candidate): string {
       ['"input" -> S', ...br.map((b) => `S branch ${b} -> f-attempt -> M`), 'M -> U -> "output"'].join('\n'),
     ].join('\n\n');
   }
-  if (c.absence) {
-    const w = formatDuration(c.absence.windowMs);
+  if (c.absence || c.answer) {
+    const failing = c.answer
+      ? '  module failing {\n    branches A, B\n    B.srcip = A.dstip\n    B.dstip = A.srcip\n    B.srcport = A.dstport\n    B.dstport = A.srcport\n  }'
+      : '  module failing { branches A }';
+    const followed = c.absence
+      ? `\n  module followed {\n    branches A, R\n    R.srcip = A.srcip\n    A.stime <= R.stime delta ${formatDuration(c.absence.windowMs)}\n  }`
+      : '';
     return [
       'splitter S {}',
       filterBlock('f-fail', c.anchor),
-      filterBlock('f-missing', [c.absence.item]),
-      `merger M {\n  module failing { branches A }\n  module followed {\n    branches A, R\n    R.srcip = A.srcip\n    A.stime <= R.stime delta ${w}\n  }\n  export failing\n}`,
+      ...(c.answer ? [filterBlock('f-answer', c.answer)] : []),
+      ...(c.absence ? [filterBlock('f-missing', [c.absence.item])] : []),
+      `merger M {\n${failing}${followed}\n  export failing\n}`,
       'ungrouper U {}',
-      ['"input" -> S', 'S branch A -> f-fail -> M', 'S branch R -> f-missing -> M', 'M -> U -> "output"'].join('\n'),
+      ['"input" -> S', 'S branch A -> f-fail -> M', ...(c.answer ? ['S branch B -> f-answer -> M'] : []),
+        ...(c.absence ? ['S branch R -> f-missing -> M'] : []), 'M -> U -> "output"'].join('\n'),
     ].join('\n\n');
   }
   return filterBlock('f-fail', c.anchor);

@@ -55,11 +55,11 @@ describe('flowsig learn (command line)', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const best = r.stdout.slice(r.stdout.indexOf('candidate 1 '), r.stdout.indexOf('candidate 2 '));
-    expect(best).toContain('candidate 1 (best, absence, 6 rules)');
-    expect(best.replace(/\n {2}/g, ' ')).toContain('says: a host sends a flow carrying SIP INVITE, whose SDP has no IPv4 literal, to or from a NAT64 address, and no RTP flow from that host follows within 5 s');
+    expect(best).toContain('candidate 1 (best, absence, 12 rules)');
+    expect(best.replace(/\n {2}/g, ' ')).toContain('says: a host sends a flow carrying SIP INVITE, whose SDP has no IPv4 literal, to or from a NAT64 address, answered with a flow carrying SIP response 200, whose SDP has an IPv4 literal, and no RTP flow from that host follows within 5 s');
     expect(best).toContain(`    ${C}sip-bad-1.pcapng: 1 match\n      rec 6 UDP [2001:db8:64:1::2]:5060 -> [64:ff9b::6440:a]:5060, 2.7 s, 6 pkts\n`);
     expect(best).toContain(`  good runs:\n    ${C}sip-good-1.pcapng: no match\n`);
-    expect(best).toContain('    filter f-fail {\n      sip_methods contains "INVITE"\n      NOT sdp_ipv4_literal\n      nat64\n    }\n');
+    expect(best).toContain('    filter f-fail {\n      sip_methods contains "INVITE"\n      NOT sdp_ipv4_literal\n      nat64\n    }\n\n    filter f-answer {\n      sip_codes contains 200\n      sdp_ipv4_literal\n    }\n');
     expect(r.stdout).toContain('#1 UDP port 6000, 1.8 s, 120 packets (2 flows): in 1/1 good, 0/1 bad runs   <- missing from the bad runs');
   });
 

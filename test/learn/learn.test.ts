@@ -43,7 +43,7 @@ const PAIRS = [1, 2, 3].flatMap((g) => [1, 2, 3].map((b) => [g, b] as const));
 
 describe('leave-one-out on the lab recordings: learned from one good and one bad run', () => {
   describe.each(PAIRS)('sip-good-%i + sip-bad-%i', (g, b) => {
-    it('flags sip-bad-1..3 and nothing else: an INVITE through NAT64 with IPv6 media and no RTP after it', () => {
+    it('flags sip-bad-1..3 and nothing else: an INVITE through NAT64 with IPv6 media, answered with an IPv4 literal, and no RTP after it', () => {
       const r = learnPair('sip', g, b);
       expect(r.verdict).toBe('signature');
       const best = r.candidates[0];
@@ -53,6 +53,7 @@ describe('leave-one-out on the lab recordings: learned from one good and one bad
       expect(best.candidate.anchor.map((i) => i.rule)).toEqual(['sip_methods contains INVITE', 'NOT sdp_ipv4_literal', 'nat64']);
       expect(best.candidate.absence!.item.rule).toBe('app = rtp');
       expect(best.candidate.absence!.windowMs).toBe(5000);
+      expect(best.candidate.answer!.map((i) => i.rule)).toEqual(['sip_codes contains 200', 'sdp_ipv4_literal']);
       expect(capturesMatched(best.text)).toEqual(['sip-bad-1.pcapng', 'sip-bad-2.pcapng', 'sip-bad-3.pcapng']);
     });
   });
@@ -111,21 +112,21 @@ describe('the shipped learned signatures', () => {
   const all = (app: string) => [1, 2, 3].flatMap((i) => [run(`${app}-good-${i}.pcapng`), run(`${app}-bad-${i}.pcapng`)]);
 
   it.each([
-    ['sip', 'sip-nat64-no-rtp.nfql'],
+    ['sip', 'sip-sdp-ipv4-literal.nfql'],
     ['skype', 'skype-login-learned.nfql'],
   ])('%s: learned/%s is what learn makes of the three good and three bad runs', (app, file) => {
     const r = learnFromRuns(all(app), file.replace('.nfql', ''), []);
     expect(r.candidates[0].text).toBe(body(file));
   });
 
-  it('sip-nat64-no-rtp matches once per failing call: the client\'s INVITE flow', () => {
-    const text = body('sip-nat64-no-rtp.nfql');
+  it('sip-sdp-ipv4-literal matches once per failing call: the client\'s INVITE flow and the answer', () => {
+    const text = body('sip-sdp-ipv4-literal.nfql');
     const hits = FILES.map((f) => [f, runSignature(text, 's', run(f).records).map((m) => m.flows.map((x) => `${x.rec_id} ${x.srcip}`))] as const)
       .filter(([, m]) => m.length > 0);
     expect(hits).toEqual([
-      ['sip-bad-1.pcapng', [['6 2001:db8:64:1::2']]],
-      ['sip-bad-2.pcapng', [['1 2001:db8:64:1::2']]],
-      ['sip-bad-3.pcapng', [['1 2001:db8:64:1::2']]],
+      ['sip-bad-1.pcapng', [['6 2001:db8:64:1::2', '11 64:ff9b::6440:a']]],
+      ['sip-bad-2.pcapng', [['1 2001:db8:64:1::2', '6 64:ff9b::6440:a']]],
+      ['sip-bad-3.pcapng', [['1 2001:db8:64:1::2', '6 64:ff9b::6440:a']]],
     ]);
   });
 
@@ -151,7 +152,7 @@ describe.skipIf(!HAVE_CORPUS)(`learned signatures on the corpus${HAVE_CORPUS ? '
 
   it('has captures to check and the learned signatures to check them with', () => {
     expect(rows.length).toBeGreaterThan(50);
-    expect(signatures).toEqual(['sip-nat64-no-rtp.nfql', 'skype-login-learned.nfql', 'skype-nat64-login.nfql']);
+    expect(signatures).toEqual(['sip-sdp-ipv4-literal.nfql', 'skype-login-learned.nfql', 'skype-nat64-login.nfql']);
   });
 
   it('no learned signature matches anything in any corpus capture (what was read before damage included)', () => {
