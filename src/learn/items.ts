@@ -99,13 +99,15 @@ function bandItem(b: Bands, value: number): Item | undefined {
 
 export interface ItemContext {
   bands: Bands[];
+  /** items by key: equal keys are the same fact, so one object serves every flow */
+  interned: Map<string, Item>;
   pref64: Prefix64[];
   pref64Text: string[];
 }
 
 export function itemContext(pref64Text: readonly string[], bands: Bands[]): ItemContext {
   const texts = pref64Text.length > 0 ? [...pref64Text] : ['64:ff9b::/96'];
-  return { bands, pref64: texts.map(parsePrefix64), pref64Text: texts };
+  return { bands, interned: new Map(), pref64: texts.map(parsePrefix64), pref64Text: texts };
 }
 
 const APP_WORDS: Record<string, string> = { sip: 'SIP', rtp: 'RTP', rtcp: 'RTCP', dns: 'DNS', mdns: 'mDNS' };
@@ -125,8 +127,12 @@ function isMulticast(ip: string): boolean {
 /** Every item that holds for `r`, in a fixed order (the order items are printed in). */
 export function itemsOf(r: FlowRecord, ctx: ItemContext): Item[] {
   const items: Item[] = [];
-  const add = (key: string, rule: string, words: string, weight: number, test: (x: FlowRecord) => boolean) =>
-    items.push({ key, rule, words, weight, test });
+  // one object per distinct item, shared by every flow that has it (a busy capture has 10^5 flows and few distinct items)
+  const add = (key: string, rule: string, words: string, weight: number, test: (x: FlowRecord) => boolean) => {
+    let item = ctx.interned.get(key);
+    if (!item) ctx.interned.set(key, (item = { key, rule, words, weight, test }));
+    items.push(item);
+  };
 
   add(`ipver=${r.ipver}`, `ipver = ${r.ipver}`, `over IPv${r.ipver}`, 2, (x) => x.ipver === r.ipver);
   const protoName = PROTO_NAMES[r.proto] ?? String(r.proto);
@@ -157,7 +163,7 @@ export function itemsOf(r: FlowRecord, ctx: ItemContext): Item[] {
   if (r.endreason === 'rst' || r.endreason === 'fin') add(`end=${r.endreason}`, `endreason = ${r.endreason}`, `ended by ${r.endreason.toUpperCase()}`, 1, (x) => x.endreason === r.endreason);
   if (r.proto === 1 || r.proto === 58) {
     const type = Math.floor(r.dstport / 256);
-    add(`icmp=${r.dstport}`, `proto = ${r.proto === 58 ? 'ipv6-icmp' : 'icmp'}\ndstport = ${r.dstport}`, `ICMP type ${type} code ${r.dstport % 256}`, 4, (x) => x.proto === r.proto && x.dstport === r.dstport);
+    add(`icmp=${r.proto}/${r.dstport}`, `proto = ${r.proto === 58 ? 'ipv6-icmp' : 'icmp'}\ndstport = ${r.dstport}`, `ICMP type ${type} code ${r.dstport % 256}`, 4, (x) => x.proto === r.proto && x.dstport === r.dstport);
   }
 
   // application tags
@@ -188,7 +194,7 @@ export function itemsOf(r: FlowRecord, ctx: ItemContext): Item[] {
   }
   for (const b of ctx.bands) {
     const it = bandItem(b, r[b.field] as number);
-    if (it) items.push(it);
+    if (it) add(it.key, it.rule, it.words, it.weight, it.test);
   }
   return items;
 }

@@ -67,14 +67,16 @@ export function learn(input: LearnInput): LearnResult {
 }
 
 /**
- * With `client`, only the flows from or to that host are mined (the
+ * With `client`, only the bad runs' flows from or to that host are mined (the
  * signature is still validated on every record): on a busy link a single
  * pair of runs holds thousands of other hosts' flows, and some of them
  * differ between the runs by chance.
  */
 export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly string[], client?: string): LearnResult {
+  // only the bad runs are narrowed: the good runs are evidence, and the same device may use another
+  // address there (through a CLAT, say)
   const runs = client === undefined ? allRuns
-    : allRuns.map((r) => ({ ...r, client, traffic: r.traffic.filter((x) => x.srcip === client || x.dstip === client) }));
+    : allRuns.map((r) => (r.label === 'good' ? r : { ...r, client, traffic: r.traffic.filter((x) => x.srcip === client || x.dstip === client) }));
   const traffic = runs.flatMap((r) => r.traffic);
   const bands = [learnBands('duration', traffic.map((r) => r.duration)), learnBands('packets', traffic.map((r) => r.packets))];
   const itemsFor = itemCache(itemContext(pref64, bands));

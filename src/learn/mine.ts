@@ -179,8 +179,18 @@ export function relaxedAnchor(pattern: readonly Item[], runs: readonly Run[], it
 
 function followers(run: Run, anchor: FlowRecord, isAnchor: (r: FlowRecord) => boolean): { rec: FlowRecord; lag: number }[] {
   const out: { rec: FlowRecord; lag: number }[] = [];
-  for (const r of run.traffic) {
+  // traffic is in start-time order: begin at the anchor's start
+  let lo = 0;
+  let hi = run.traffic.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (run.traffic[mid].stime < anchor.stime) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < run.traffic.length; i++) {
+    const r = run.traffic[i];
     const lag = r.stime - anchor.stime;
+    if (lag > FOLLOW_WINDOW_MS) break;
     if (r !== anchor && r.srcip === anchor.srcip && lag >= 0 && lag <= FOLLOW_WINDOW_MS && !isAnchor(r)) out.push({ rec: r, lag });
   }
   return out;

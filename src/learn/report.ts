@@ -112,7 +112,12 @@ export function reportText(result: LearnResult, opts: { all: boolean }): string 
     const status = c.validation.ok ? (i === 0 ? 'best' : 'valid') : c.validation.goodRunsMatched > 0 ? 'REJECTED: matches a good run' : 'REJECTED: misses a bad run';
     out.push(`candidate ${i + 1} (${status}, ${c.kind}, ${plural(c.ruleCount, 'rule')})`);
     out.push(...wrap(`says: ${c.sentence}.`, 78, '  '));
-    if (c.behaviours.length > 0) out.push(`  from behaviour ${c.behaviours.map((b) => `#${b}`).join(', ')}`);
+    for (const id of c.behaviours) {
+      const b = result.behaviours.list[id - 1];
+      const inGood = good.filter((run) => b.perRun[result.runs.indexOf(run)] > 0).length;
+      const where = inGood === 0 ? 'only in the bad runs' : `also in ${inGood} of ${good.length} good runs: the difference is in the items above, not the flow's shape`;
+      out.push(...wrap(`from behaviour #${id} (${b.words}; ${where})`, 78, '  '));
+    }
     out.push(`  confidence: ${confidence(c, result.runs)}`);
     out.push('  bad runs:');
     out.push(...matchedLines(c, result.runs, 'bad').map((l) => `    ${l}`));

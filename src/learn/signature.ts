@@ -12,6 +12,8 @@
  *
  * Every candidate is compiled and run with the engine (compileQuery,
  * createQueryRunner) on every run; what the engine says is the score.
+ * (Only the intermediate trials of minimizing a single-flow filter are
+ * counted in code, with the items' own tests.)
  * Minimizing drops the pattern's items one at a time, least telling first;
  * a drop is kept when the signature still matches every bad run, no good run,
  * and no more flows of the bad runs than before (so it does not start
@@ -119,21 +121,47 @@ export function validate(c: Candidate, runs: readonly Run[], name = 'candidate')
   return { perRun, badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
 }
 
+/**
+ * A flow filter's counts without the engine: every item's test is its rule
+ * in code, so the counts are the engine's. Used for the trials while
+ * minimizing a single-flow candidate (each trial is a pass over every record
+ * of every run); the result is then validated with the engine.
+ */
+function countFilter(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perRun'> {
+  let badRunsMatched = 0;
+  let goodRunsMatched = 0;
+  let badMatches = 0;
+  for (const run of runs) {
+    let n = 0;
+    for (const r of run.records) if (c.anchor.every((i) => i.test(r))) n++;
+    if (n === 0) continue;
+    if (run.label === 'bad') {
+      badRunsMatched++;
+      badMatches += n;
+    } else goodRunsMatched++;
+  }
+  const badRuns = runs.filter((r) => r.label === 'bad').length;
+  return { badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
+}
+
 /** Drops items while the signature still separates the runs as well; returns the smaller candidate and its validation. */
 export function minimize(c: Candidate, runs: readonly Run[]): { candidate: Candidate; validation: Validation } {
+  const flowOnly = !c.absence && !c.answer && !c.repeat;
+  const trial = (x: Candidate) => (flowOnly ? countFilter(x, runs) : validate(x, runs));
   let best = c;
-  let v = validate(c, runs);
-  if (!v.ok) return { candidate: c, validation: v };
+  let v: Omit<Validation, 'perRun'> = trial(c);
+  if (!v.ok) return { candidate: c, validation: validate(c, runs) };
   // least telling first; among equals, the later item first (the earlier ones name the flow)
   const order = c.anchor.map((item, index) => ({ item, index })).sort((a, b) => a.item.weight - b.item.weight || b.index - a.index);
   for (const { item } of order) {
     if (best.anchor.length <= 1) break;
-    const trial: Candidate = { ...best, anchor: best.anchor.filter((i) => i !== item) };
-    const tv = validate(trial, runs);
+    const smaller: Candidate = { ...best, anchor: best.anchor.filter((i) => i !== item) };
+    const tv = trial(smaller);
     if (tv.ok && tv.badMatches <= v.badMatches) {
-      best = trial;
+      best = smaller;
       v = tv;
     }
   }
-  return { candidate: best, validation: v };
+  // the engine has the last word
+  return { candidate: best, validation: validate(best, runs) };
 }

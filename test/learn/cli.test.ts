@@ -129,6 +129,16 @@ describe('flowsig learn (command line)', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  it('--client: the lab client (any spelling of its address) gives the same best signature', () => {
+    const a = flowsig(['learn', ...SIP]);
+    const b = flowsig(['learn', ...SIP, '--client', '2001:DB8:64:1:0::2']);
+    expect(b.code).toBe(0);
+    const nfql = (s: string) => s.slice(s.indexOf('  NFQL:'), s.indexOf('candidate 2 '));
+    expect(nfql(b.stdout)).toBe(nfql(a.stdout));
+    // behaviours are clustered over the client's flows of the bad run and every flow of the good run: fewer clusters
+    expect(b.stdout.replace(/\n {2}/g, ' ')).toContain('from behaviour #4 (UDP port 5060, 2.7 s–2.9 s, 6 packets (2 flows); also in 1 of 1 good runs: the difference is in the items above');
+  });
+
   it('flow files (ndjson from `flowsig flows`) are runs too, and give the same signature as the captures', () => {
     const dir = tmp();
     for (const f of ['sip-good-1', 'sip-bad-1']) {
