@@ -32,6 +32,8 @@ export interface Behaviours {
 
 export const KMEANS_SEED = 42;
 export const MAX_BEHAVIOURS = 8;
+/** k-means fits its centroids on at most this many flows */
+export const MAX_KMEANS_POINTS = 5000;
 
 function point(r: FlowRecord): number[] {
   const port = Math.min(r.srcport, r.dstport);
@@ -53,7 +55,11 @@ export function clusterBehaviours(runs: readonly Run[]): Behaviours {
   const data = flows.map((f) => point(f.rec));
   const distinct = new Set(data.map((p) => p.map((v) => v.toFixed(3)).join(','))).size;
   const k = Math.max(1, Math.min(MAX_BEHAVIOURS, distinct, Math.ceil(Math.sqrt(flows.length)) + 1));
-  const result = kmeans(data, k, { seed: KMEANS_SEED, initialization: 'kmeans++', maxIterations: 100 });
+  // on a busy capture the centroids come from an evenly spaced sample (deterministic), then every flow joins its nearest
+  const stride = Math.ceil(data.length / MAX_KMEANS_POINTS);
+  const sample = stride > 1 ? data.filter((_, i) => i % stride === 0) : data;
+  const fit = kmeans(sample, k, { seed: KMEANS_SEED, initialization: 'kmeans++', maxIterations: 100 });
+  const result = { centroids: fit.centroids, clusters: stride > 1 ? fit.nearest(data) : fit.clusters };
   const used = [...new Set(result.clusters)];
   const order = used.sort((a, b) => compareVectors(result.centroids[a], result.centroids[b]));
   const idOf = new Map(order.map((label, i) => [label, i + 1]));

@@ -12,8 +12,9 @@
  *
  * Every candidate is compiled and run with the engine (compileQuery,
  * createQueryRunner) on every run; what the engine says is the score.
- * (Only the intermediate trials of minimizing a single-flow filter are
- * counted in code, with the items' own tests.)
+ * (Only the intermediate trials of minimizing are counted in code, with the
+ * items' own tests and the merger's rules written out; the result of
+ * minimizing is validated with the engine.)
  * Minimizing drops the pattern's items one at a time, least telling first;
  * a drop is kept when the signature still matches every bad run, no good run,
  * and no more flows of the bad runs than before (so it does not start
@@ -24,7 +25,7 @@ import { createQueryRunner } from '../nfql/exec/run.js';
 import type { Match } from '../nfql/exec/ungrouper.js';
 import { compileQuery, printQuery } from '../nfql/index.js';
 import { formatDuration, type Item } from './items.js';
-import type { Absence, Repeat } from './mine.js';
+import { type Absence, chains, type Repeat } from './mine.js';
 import type { Run } from './runs.js';
 
 export interface Candidate {
@@ -105,8 +106,12 @@ export function runSignature(text: string, name: string, records: readonly FlowR
 
 export function validate(c: Candidate, runs: readonly Run[], name = 'candidate'): Validation {
   const text = candidateText(c);
-  // the signature runs on every record, as `flowsig query` does: housekeeping included
-  const perRun = runs.map((run) => runSignature(text, name, run.records));
+  // The signature runs on every record, as `flowsig query` does (housekeeping included), except those
+  // no branch filter of it can pass: the engine would drop them at its filters anyway, so the
+  // matches are the same, and a busy capture's other 10^5 flows cost nothing.
+  const filters = [c.anchor, ...(c.answer ? [c.answer] : []), ...(c.absence ? [[c.absence.item]] : [])];
+  const relevant = (r: FlowRecord) => filters.some((items) => items.every((i) => i.test(r)));
+  const perRun = runs.map((run) => runSignature(text, name, run.records.filter(relevant)));
   let badRunsMatched = 0;
   let goodRunsMatched = 0;
   let badMatches = 0;
@@ -144,10 +149,42 @@ function countFilter(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perR
   return { badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
 }
 
+/**
+ * A repetition's matches without the engine: windows of n flows that pass the
+ * filter, from one host to one server port, with consecutive source ports,
+ * each starting later (and, if asked, with fewer packets and ending before
+ * the next starts) — the merger's rules in code.
+ */
+function countRepeat(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perRun'> {
+  const rep = c.repeat!;
+  let badRunsMatched = 0;
+  let goodRunsMatched = 0;
+  let badMatches = 0;
+  for (const run of runs) {
+    let n = 0;
+    for (const chain of chains(run.records.filter((r) => c.anchor.every((i) => i.test(r))))) {
+      for (let s = 0; s + rep.count <= chain.length; s++) {
+        let ok = true;
+        for (let j = s + 1; j < s + rep.count && ok; j++) {
+          const [x, y] = [chain[j - 1], chain[j]];
+          ok = x.stime < y.stime && (!rep.decreasing || x.packets > y.packets) && (!rep.sequential || x.etime < y.stime);
+        }
+        if (ok) n++;
+      }
+    }
+    if (n === 0) continue;
+    if (run.label === 'bad') {
+      badRunsMatched++;
+      badMatches += n;
+    } else goodRunsMatched++;
+  }
+  const badRuns = runs.filter((r) => r.label === 'bad').length;
+  return { badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
+}
+
 /** Drops items while the signature still separates the runs as well; returns the smaller candidate and its validation. */
 export function minimize(c: Candidate, runs: readonly Run[]): { candidate: Candidate; validation: Validation } {
-  const flowOnly = !c.absence && !c.answer && !c.repeat;
-  const trial = (x: Candidate) => (flowOnly ? countFilter(x, runs) : validate(x, runs));
+  const trial = (x: Candidate) => (x.absence || x.answer ? validate(x, runs) : x.repeat ? countRepeat(x, runs) : countFilter(x, runs));
   let best = c;
   let v: Omit<Validation, 'perRun'> = trial(c);
   if (!v.ok) return { candidate: c, validation: validate(c, runs) };
