@@ -17,7 +17,7 @@ import type { FlowRecord } from '../flow/record.js';
 import type { Match } from '../nfql/exec/ungrouper.js';
 import { clusterBehaviours, missingBehaviours, onlyBadBehaviours, type Behaviour, type Behaviours } from './behaviours.js';
 import { itemContext, learnBands, type Item } from './items.js';
-import { itemCache, mineAbsence, mineAnswer, minePatterns, mineRepeat } from './mine.js';
+import { itemCache, mineAbsence, mineAnswer, mineNoReply, minePatterns, mineRepeat } from './mine.js';
 import { readRun, type Run, type RunReadOptions } from './runs.js';
 import { type Candidate, candidateText, minimize, normalize, validate, type Validation } from './signature.js';
 
@@ -121,6 +121,10 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
       offer(c, validate(c, runs));
     }
     const failing = runs.flatMap((run, i) => (run.label === 'bad' ? [validation.perRun[i].flatMap((m) => m.flows)] : []));
+    if (mineNoReply(failing, runs, pattern.items, itemsFor)) {
+      const c: Candidate = { anchor: plain.anchor, noReply: true };
+      offer(c, validate(c, runs));
+    }
     const answer = mineAnswer(failing, runs, itemsFor);
     if (answer) {
       const c: Candidate = { anchor: plain.anchor, answer, absence };
@@ -147,12 +151,12 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
 }
 
 function describeCandidate(c: Candidate, text: string, v: Validation, runs: readonly Run[], b: Behaviours): LearnedCandidate {
-  const kind = c.repeat ? 'repeat' : c.absence ? 'absence' : 'flow';
+  const kind = c.repeat ? 'repeat' : c.absence || c.noReply ? 'absence' : 'flow';
   const failingPerRun = runs.map((run, i) => (run.label === 'bad' ? v.perRun[i].flatMap((m) => anchorFlows(m, c)) : []));
   const failing = failingPerRun.flat();
   const namesClient = failing.length > 0 && runs.every((run, i) => failingPerRun[i].every((r) => r.srcip === run.client));
   const behaviours = [...new Set(failing.map((r) => b.of.get(r)).filter((x): x is number => x !== undefined))].sort((x, y) => x - y);
-  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.answer ? c.answer.length + 4 : 0) + (c.repeat ? (5 + Number(c.repeat.decreasing)) * (c.repeat.count - 1) : 0);
+  const ruleCount = c.anchor.reduce((n, i) => n + i.rule.split('\n').length, 0) + (c.absence ? 3 : 0) + (c.noReply ? 5 : 0) + (c.answer ? c.answer.length + 4 : 0) + (c.repeat ? (5 + Number(c.repeat.decreasing)) * (c.repeat.count - 1) : 0);
   return { candidate: c, text, validation: v, sentence: sentence(c), kind, behaviours, ruleCount, namesClient };
 }
 
@@ -176,6 +180,7 @@ export function sentence(c: Candidate): string {
     return `${r.count} ${flow.replace(/\bflow\b/, 'flows')}, from one host to the same server port from consecutive source ports, ${order}${r.decreasing ? ', each with fewer packets than the one before' : ''}`;
   }
   const answer = c.answer ? `, answered with a flow ${c.answer.map((i) => i.words).join(', ')}` : '';
+  if (c.noReply) return `a host sends a ${flow}, and no reply comes back (no flow with the addresses and ports swapped)`;
   if (!c.absence && c.answer) return `a host sends a ${flow}${answer}`;
   if (c.absence) {
     const w = Math.round(c.absence.windowMs / 1000);

@@ -278,3 +278,27 @@ export function mineAnswer(matched: readonly FlowRecord[][], runs: readonly Run[
   }
   return common && common.length > 0 ? common : undefined;
 }
+
+const flowKeys = new WeakMap<Run, Set<string>>();
+
+function hasReply(run: Run, a: FlowRecord): boolean {
+  let keys = flowKeys.get(run);
+  if (!keys) flowKeys.set(run, (keys = new Set(run.records.map((r) => `${r.proto}|${r.srcip}|${r.srcport}|${r.dstip}|${r.dstport}`))));
+  return keys.has(`${a.proto}|${a.dstip}|${a.dstport}|${a.srcip}|${a.srcport}`);
+}
+
+/**
+ * "No reply": every flow of the pattern in every bad run has no reverse flow,
+ * while every flow of the relaxed anchor in every good run has one. (A TCP
+ * attempt shows it in its flags as well; for UDP this is the only trace.)
+ */
+export function mineNoReply(matched: readonly FlowRecord[][], runs: readonly Run[], pattern: readonly Item[], itemsFor: ItemsOf): boolean {
+  const bad = runs.filter((r) => r.label === 'bad');
+  if (matched.some((flows, i) => flows.length === 0 || flows.some((a) => hasReply(bad[i], a)))) return false;
+  const anchor = relaxedAnchor(pattern, runs, itemsFor);
+  if (anchor.length === 0) return false;
+  return runs.filter((r) => r.label === 'good').every((run) => {
+    const anchors = run.traffic.filter((r) => holds(anchor, r));
+    return anchors.length > 0 && anchors.every((a) => hasReply(run, a));
+  });
+}

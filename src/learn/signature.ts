@@ -34,6 +34,8 @@ export interface Candidate {
   repeat?: Repeat;
   /** the failing flow's reply (addresses and ports swapped) has these items in every bad run: branch B */
   answer?: Item[];
+  /** no reply at all: no flow with addresses and ports swapped (reject module, branch R unfiltered) */
+  noReply?: boolean;
 }
 
 export interface Validation {
@@ -70,6 +72,15 @@ export function candidateText(c: Candidate): string {
       `merger M {\n  branches ${br.join(', ')}\n${rules.map((r) => `  ${r}`).join('\n')}\n}`,
       'ungrouper U {}',
       ['"input" -> S', ...br.map((b) => `S branch ${b} -> f-attempt -> M`), 'M -> U -> "output"'].join('\n'),
+    ].join('\n\n');
+  }
+  if (c.noReply) {
+    return [
+      'splitter S {}',
+      filterBlock('f-fail', c.anchor),
+      'merger M {\n  module failing { branches A }\n  module answered {\n    branches A, R\n    R.proto = A.proto\n    R.srcip = A.dstip\n    R.dstip = A.srcip\n    R.srcport = A.dstport\n    R.dstport = A.srcport\n  }\n  export failing\n}',
+      'ungrouper U {}',
+      ['"input" -> S', 'S branch A -> f-fail -> M', 'S branch R -> M', 'M -> U -> "output"'].join('\n'),
     ].join('\n\n');
   }
   if (c.absence || c.answer) {
@@ -110,7 +121,7 @@ export function validate(c: Candidate, runs: readonly Run[], name = 'candidate')
   // no branch filter of it can pass: the engine would drop them at its filters anyway, so the
   // matches are the same, and a busy capture's other 10^5 flows cost nothing.
   const filters = [c.anchor, ...(c.answer ? [c.answer] : []), ...(c.absence ? [[c.absence.item]] : [])];
-  const relevant = (r: FlowRecord) => filters.some((items) => items.every((i) => i.test(r)));
+  const relevant = c.noReply ? () => true : (r: FlowRecord) => filters.some((items) => items.every((i) => i.test(r)));
   const perRun = runs.map((run) => runSignature(text, name, run.records.filter(relevant)));
   let badRunsMatched = 0;
   let goodRunsMatched = 0;
@@ -184,7 +195,7 @@ function countRepeat(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perR
 
 /** Drops items while the signature still separates the runs as well; returns the smaller candidate and its validation. */
 export function minimize(c: Candidate, runs: readonly Run[]): { candidate: Candidate; validation: Validation } {
-  const trial = (x: Candidate) => (x.absence || x.answer ? validate(x, runs) : x.repeat ? countRepeat(x, runs) : countFilter(x, runs));
+  const trial = (x: Candidate) => (x.absence || x.answer || x.noReply ? validate(x, runs) : x.repeat ? countRepeat(x, runs) : countFilter(x, runs));
   let best = c;
   let v: Omit<Validation, 'perRun'> = trial(c);
   if (!v.ok) return { candidate: c, validation: validate(c, runs) };

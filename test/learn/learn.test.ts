@@ -99,6 +99,19 @@ describe('no trace on the wire', () => {
   });
 });
 
+describe('no reply', () => {
+  it('dslite with the AFTR down: the B4\'s SYNs get no reply; best: a SYN-only flow with no reverse flow', () => {
+    const r = learnFromRuns([run('dslite-good-1.pcapng'), run('dslite-bad-1.pcapng')], 'dslite', []);
+    const best = r.candidates[0];
+    expect(best.validation.ok).toBe(true);
+    expect(best.candidate.noReply).toBe(true);
+    expect(best.candidate.anchor.map((i) => i.rule)).toEqual(['tcpflags = 0x02']);
+    expect(best.sentence).toBe('a host sends a flow with SYN only (never answered), and no reply comes back (no flow with the addresses and ports swapped)');
+    expect(best.validation.perRun[1].map((m) => m.flows.map((f) => `${f.rec_id} ${f.srcip}:${f.srcport} ${f.dstip}:${f.dstport}`))).toEqual([['3 192.0.0.2:45060 100.64.0.10:8080']]);
+    expect(capturesMatched(best.text)).toEqual(['dslite-bad-1.pcapng']);
+  });
+});
+
 describe('bad runs of different failures', () => {
   it('a literal run and a sip run as bad: the sip run has flows of its own, but nothing is common to both; no candidate', () => {
     const r = learnFromRuns([run('web-good-1.pcapng'), run('literal-bad-1.pcapng'), run('sip-bad-1.pcapng')], 'mixed', []);
