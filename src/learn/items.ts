@@ -99,15 +99,51 @@ function bandItem(b: Bands, value: number): Item | undefined {
 
 export interface ItemContext {
   bands: Bands[];
+  /** ports ≥ 1024 that at least two client endpoints used, over all runs (see serviceOf) */
+  services: Set<number>;
   /** items by key: equal keys are the same fact, so one object serves every flow */
   interned: Map<string, Item>;
   pref64: Prefix64[];
   pref64Text: string[];
 }
 
-export function itemContext(pref64Text: readonly string[], bands: Bands[]): ItemContext {
+export function itemContext(pref64Text: readonly string[], bands: Bands[], flows: readonly FlowRecord[] = []): ItemContext {
   const texts = pref64Text.length > 0 ? [...pref64Text] : ['64:ff9b::/96'];
-  return { bands, interned: new Map(), pref64: texts.map(parsePrefix64), pref64Text: texts };
+  return { bands, services: learnServices(flows), interned: new Map(), pref64: texts.map(parsePrefix64), pref64Text: texts };
+}
+
+/** The server's port of a flow: the destination of a request (the lower or well-known port), else the source. */
+function serverPort(r: FlowRecord): number {
+  return r.dstport <= r.srcport || r.dstport < 1024 ? r.dstport : r.srcport;
+}
+
+/**
+ * Ports of 1024 and above that are services: at least two client endpoints
+ * (address and port) used them, in any run. A port that one conversation
+ * happened to use once is no fact about an application — on a busy link such
+ * ports differ between any two captures by chance.
+ */
+function learnServices(flows: readonly FlowRecord[]): Set<number> {
+  const clients = new Map<number, Set<string>>();
+  for (const r of flows) {
+    if (r.proto !== 6 && r.proto !== 17 && r.proto !== 132) continue;
+    const port = serverPort(r);
+    if (port < 1024) continue;
+    const client = port === r.dstport ? `${r.srcip}|${r.srcport}` : `${r.dstip}|${r.dstport}`;
+    const set = clients.get(port) ?? new Set<string>();
+    set.add(client);
+    clients.set(port, set);
+  }
+  return new Set([...clients].filter(([, set]) => set.size >= 2).map(([port]) => port));
+}
+
+/** Applications whose port is a service; RTP and RTCP ports are negotiated per call. */
+const FIXED_PORT_APPS = new Set(['sip', 'dns', 'mdns']);
+
+/** Well-known ports, ports in `services`, and the port of a flow a tagger recognized as SIP, DNS or mDNS. */
+function isService(r: FlowRecord, ctx: ItemContext): boolean {
+  const port = serverPort(r);
+  return port < 1024 || ctx.services.has(port) || (typeof r.app === 'string' && FIXED_PORT_APPS.has(r.app));
 }
 
 const APP_WORDS: Record<string, string> = { sip: 'SIP', rtp: 'RTP', rtcp: 'RTCP', dns: 'DNS', mdns: 'mDNS' };
@@ -137,7 +173,7 @@ export function itemsOf(r: FlowRecord, ctx: ItemContext): Item[] {
   add(`ipver=${r.ipver}`, `ipver = ${r.ipver}`, `over IPv${r.ipver}`, 2, (x) => x.ipver === r.ipver);
   const protoName = PROTO_NAMES[r.proto] ?? String(r.proto);
   add(`proto=${r.proto}`, `proto = ${/^[a-z]+$/.test(protoName) ? protoName : r.proto}`, protoName.toUpperCase(), 3, (x) => x.proto === r.proto);
-  if (r.proto === 6 || r.proto === 17 || r.proto === 132) {
+  if ((r.proto === 6 || r.proto === 17 || r.proto === 132) && isService(r, ctx)) {
     // the service is the server's port: the destination of a request, the source of a reply
     if (r.dstport <= r.srcport || r.dstport < 1024) add(`dstport=${r.dstport}`, `dstport = ${r.dstport}`, `to port ${r.dstport}`, 4, (x) => x.dstport === r.dstport);
     else add(`srcport=${r.srcport}`, `srcport = ${r.srcport}`, `from port ${r.srcport}`, 4, (x) => x.srcport === r.srcport);

@@ -79,7 +79,7 @@ export function learnFromRuns(allRuns: Run[], name: string, pref64: readonly str
     : allRuns.map((r) => (r.label === 'good' ? r : { ...r, client, traffic: r.traffic.filter((x) => x.srcip === client || x.dstip === client) }));
   const traffic = runs.flatMap((r) => r.traffic);
   const bands = [learnBands('duration', traffic.map((r) => r.duration)), learnBands('packets', traffic.map((r) => r.packets))];
-  const itemsFor = itemCache(itemContext(pref64, bands));
+  const itemsFor = itemCache(itemContext(pref64, bands, allRuns.flatMap((r) => r.traffic)));
   const behaviours = clusterBehaviours(runs);
   const missing = missingBehaviours(behaviours, runs);
   const onlyBad = onlyBadBehaviours(behaviours, runs);
