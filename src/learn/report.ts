@@ -136,9 +136,12 @@ export function reportText(result: LearnResult, opts: { all: boolean }): string 
 export function headerText(c: LearnedCandidate, result: LearnResult, name: string, when: Date, version: string): string {
   const lines: string[] = [];
   const para = (text: string) => lines.push(...wrap(text, 78, '# '));
-  lines.push(`# ${name}: learned by ${version} (flowsig learn), ${when.toISOString().replace(/\.\d+Z$/, 'Z')}`);
+  lines.push(`# ${name}: learned by \`${version} learn\`, ${when.toISOString().replace(/\.\d+Z$/, 'Z')}`);
   lines.push('#');
   para(`What it says: ${c.sentence}.`);
+  lines.push('#');
+  lines.push('# How to read it:');
+  for (const stage of stageNotes(c)) lines.push(...wrap(stage, 78, '#   ').map((l, i) => (i === 0 ? l : `#     ${l.slice(4)}`)));
   lines.push('#');
   lines.push('# Learned from:');
   result.runs.forEach((run, i) => {
@@ -155,4 +158,24 @@ export function headerText(c: LearnedCandidate, result: LearnResult, name: strin
   para('Method: docs/learn.md. The hosts are named by role (the failing flow\'s source is the client); addresses appear only where they are the point (a NAT64 prefix, a multicast group).');
   lines.push('');
   return `${lines.join('\n')}\n`;
+}
+
+/** One sentence per stage of the generated NFQL (docs/learn.md §5 shapes). */
+function stageNotes(c: LearnedCandidate): string[] {
+  const k = c.candidate;
+  const words = (items: readonly { words: string }[]) => items.map((i) => i.words).join(', ');
+  if (k.repeat) {
+    const r = k.repeat;
+    const branches = ['A', 'B', 'C', 'D'].slice(0, r.count).join(', ');
+    return [
+      `f-attempt (branches ${branches}): one attempt: ${words(k.anchor)}.`,
+      `merger M: the attempts come from one host to one server and port (srcip, dstip, dstport equal), each from the next source port (rdelta 1)${r.decreasing ? ', with fewer packets than the one before' : ''}, ${r.sequential ? 'each starting after the previous one ended (Allen <)' : 'each starting later'}.`,
+    ];
+  }
+  const notes = [`f-fail (branch A): the failing flow: ${words(k.anchor)}.`];
+  if (k.answer) notes.push(`f-answer (branch B): its reply (module failing: addresses and ports swapped): ${words(k.answer)}.`);
+  if (k.absence) notes.push(`f-missing (branch R) in reject module followed: the match is dropped when the same host (R.srcip = A.srcip) sends ${k.absence.item.key.startsWith('app=') ? `an ${k.absence.item.words} flow` : `a flow ${k.absence.item.words}`} starting within ${Math.round(k.absence.windowMs / 1000)} s after A starts: failures show as missing traffic.`);
+  if (k.noReply) notes.push('branch R (every record) in reject module answered: the match is dropped when any flow comes back with the addresses and ports swapped.');
+  if (!k.answer && !k.absence && !k.noReply) notes[0] = `f-fail: the failing flow: ${words(k.anchor)}.`;
+  return notes;
 }

@@ -71,7 +71,8 @@ describe('flowsig learn (command line)', () => {
     expect(r.stdout.endsWith(`wrote ${out}\n`)).toBe(true);
     const text = readFileSync(out, 'utf8');
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^# sip-test: learned by flowsig \(flowsig learn\), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(lines[0]).toMatch(/^# sip-test: learned by `flowsig learn`, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(text).toContain('# How to read it:\n#   f-fail (branch A): the failing flow: carrying SIP INVITE, whose SDP has no\n#     IPv4 literal, to or from a NAT64 address.\n');
     expect(text).toContain('# What it says: a host sends a flow carrying SIP INVITE');
     expect(text).toContain(`#   good ${C}sip-good-1.pcapng: no match\n#   bad ${C}sip-bad-1.pcapng: 1 match (rec 6)\n`);
     expect(text).toContain('# Score: in 1 of 1 bad runs and 0 of 1 good runs; risk ratio 3.0');
@@ -94,7 +95,7 @@ describe('flowsig learn (command line)', () => {
     expect(valid).toBeGreaterThan(1);
     expect(written).toEqual(['sip.nfql', ...Array.from({ length: valid - 1 }, (_, i) => `sip-${i + 2}.nfql`)].sort());
     for (const f of written) expect(flowsig(['check', '-q', join(dir, f)]).code).toBe(0);
-    expect(readFileSync(join(dir, 'sip-2.nfql'), 'utf8')).toMatch(/^# sip-2: learned by flowsig/);
+    expect(readFileSync(join(dir, 'sip-2.nfql'), 'utf8')).toMatch(/^# sip-2: learned by `flowsig learn`/);
   });
 
   it('the same inputs give the same report and the same signature', () => {
