@@ -2,10 +2,10 @@
  * `flowsig learn`: mine what distinguishes failing runs of an application
  * from working ones and write it as an NFQL signature (docs/learn.md).
  *
- * Exit status: 0 a signature was found (and written with -o), 1 no candidate
- * separates the runs (or the output could not be written), 2 bad usage or
- * damaged input, 3 no trace on the wire (nothing present in the bad runs
- * distinguishes them; nothing is written).
+ * Exit status: 0 a signature was found (and written with -o); 1 no candidate
+ * separates the runs, nothing is common to every bad run, or the output could
+ * not be written; 2 bad usage or damaged input; 3 no trace on the wire
+ * (nothing present in the bad runs distinguishes them; nothing is written).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -44,8 +44,9 @@ says so ("no trace on the wire") and writes nothing.
 options:
 ${LEARN_OPTIONS.map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.value ? ` ${s.value}` : ''}\n        ${s.help}`).join('\n')}
 
-exit status: 0 a signature was found, 1 no candidate separates the runs,
-2 bad usage or damaged input, 3 no trace on the wire (nothing written)
+exit status: 0 a signature was found, 1 no candidate separates the runs (or
+nothing is common to every bad run, or -o cannot be written), 2 bad usage or
+damaged input, 3 no trace on the wire (nothing written)
 
 examples:
   flowsig learn --good captures/sip-good-1.pcapng --bad captures/sip-bad-1.pcapng
@@ -89,17 +90,19 @@ export function runLearn(argv: readonly string[], io: { stdout: { write(t: strin
     const valid = result.candidates.filter((c) => c.validation.ok);
     const chosen = all ? valid : valid.slice(0, 1);
     const when = new Date();
-    chosen.forEach((c, i) => {
+    for (const [i, c] of chosen.entries()) {
       const path = i === 0 ? outPath : numbered(outPath, i + 1);
       const sigName = i === 0 ? name : `${name}-${i + 1}`;
       try {
         mkdirSync(dirname(path), { recursive: true });
         writeFileSync(path, headerText(c, result, sigName, when, 'flowsig') + c.text);
       } catch (err) {
-        throw new UsageError(`-o ${path}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        // the job could not be done (exit 1), as for any output that cannot be written
+        io.stderr.write(`flowsig: -o ${path}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+        return 1;
       }
       io.stdout.write(`wrote ${path}\n`);
-    });
+    }
   }
   return 0;
 }

@@ -85,6 +85,15 @@ describe('flowsig learn (command line)', () => {
     expect(JSON.parse(q.stdout.split('\n')[0]).signature).toBe('sip-test');
   });
 
+  it('-o to a place that cannot be written: one line, exit 1 (the job could not be done)', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'file'), '');
+    const r = flowsig(['learn', ...SIP, '-o', join(dir, 'file', 'sig.nfql')]);
+    // mkdir -p over a file: EEXIST here (ENOTDIR on some systems)
+    expect(r.stderr).toBe(`flowsig: -o ${join(dir, 'file', 'sig.nfql')}: cannot write: EEXIST\n`);
+    expect(r.code).toBe(1);
+  });
+
   it('--all -o writes every valid candidate: FILE, FILE-2, …, each checks', () => {
     const dir = tmp();
     const out = join(dir, 'sip.nfql');
