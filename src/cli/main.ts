@@ -1,8 +1,9 @@
 /**
- * flowsig's command line. Exit codes (docs/cli.md):
+ * flowsig's command line. Exit codes (README.md, "Exit codes"):
  *   0  success
  *   1  the job could not be done (output not writable, a needed program missing)
  *   2  bad input or usage: a damaged capture, an unknown option (one line names the file and offset, or the option)
+ *   3  `learn` only: no trace on the wire (nothing present in the failing runs distinguishes them; nothing written)
  *   70 internal error (a bug: the stack trace is printed)
  */
 import { readFileSync } from 'node:fs';
@@ -13,9 +14,10 @@ import { COLLECT_USAGE, parseCollectArgs, runCollect } from './collect.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 import { LAB_USAGE, runLab } from './lab.js';
 import { parsePortsArgs, PORTS_USAGE, runPorts } from './ports.js';
+import { LEARN_USAGE, runLearn } from './learn.js';
 import { QUERY_USAGE, runQuery } from './query.js';
 
-const COMMANDS = ['flows', 'query', 'check', 'lab', 'ports', 'collect', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'learn', 'lab', 'ports', 'collect', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -29,6 +31,7 @@ commands:
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
   ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
   collect    receive IPFIX / NetFlow v9 / v5 over UDP, or read IPFIX files, as flow records
+  learn      learn an NFQL signature from working (--good) and failing (--bad) runs
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -69,6 +72,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (cfg === 'help') return help('collect');
         return runCollect(cfg, process.stderr);
       }
+      case 'learn':
+        return runLearn(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -91,7 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE, collect: COLLECT_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE, collect: COLLECT_USAGE, learn: LEARN_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }
