@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { readCaptureFile } from '../../src/capture/open.js';
+import type { FlowRecord } from '../../src/flow/record.js';
+import { createFlowPipeline } from '../../src/flow/pipeline.js';
+import { compileQuery } from '../../src/nfql/index.js';
+import { createTagging } from '../../src/tag/index.js';
+import { createContinuousEngine, DEFAULT_WINDOW_MS, signatureWindowMs, type WatchMatch } from '../../src/watch/continuous.js';
+import { compileSignatures, signatureFiles } from '../../src/watch/signatures.js';
+import { ROOT } from '../cli/run.js';
+
+const learned = () => compileSignatures(signatureFiles(`${ROOT}learned`)).queries;
+
+/** The capture's records in export order, as the watch pipeline makes them (default meter, tags). */
+function records(capture: string): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  const p = createFlowPipeline({ meter: { inspector: createTagging({ pref64: [] }) } }, (r) => out.push(r));
+  readCaptureFile(`${ROOT}captures/${capture}`, p.sink);
+  p.meter.flush('eof');
+  return out;
+}
+
+/** Evaluates after every record: as many ticks as records, the worst case for reporting twice. */
+function watchAll(capture: string): WatchMatch[] {
+  const engine = createContinuousEngine(learned());
+  const found: WatchMatch[] = [];
+  for (const r of records(capture)) {
+    engine.push(r);
+    found.push(...engine.evaluate());
+  }
+  found.push(...engine.evaluate());
+  return found;
+}
+
+describe('continuous NFQL over a replay', () => {
+  // the ids `flowsig query -q learned/ -r captures/skype-bad-N.pcapng -o ndjson` prints
+  it.each([
+    ['skype-bad-1.pcapng', [8, 27, 44, 57]],
+    ['skype-bad-2.pcapng', [1, 12, 26, 39]],
+    ['skype-bad-3.pcapng', [1, 12, 26, 38]],
+  ])('%s: the one match of `query`, reported once', (capture, ids) => {
+    const found = watchAll(capture);
+    expect(found.map((m) => m.match.flows.map((f) => f.rec_id))).toEqual([ids]);
+    expect(found[0].signature).toBe('skype-nat64-login');
+    expect(found[0].match.match).toBe(1);
+    expect(found[0].seq).toBe(1);
+    expect(found[0].match.hosts).toEqual(['fe80::64b8:b4ff:fef8:db4', 'ff02::fb', '2001:db8:64:1::2', '64:ff9b::6440:b']);
+    // the branch each member matched: mDNS then the three logins in port order
+    expect(ids.map((id) => found[0].branches.get(id))).toEqual([['A'], ['B'], ['C'], ['D']]);
+  });
+
+  it.each(['skype-good-1.pcapng', 'skype-good-2.pcapng', 'skype-good-3.pcapng'])('%s: no match', (capture) => {
+    expect(watchAll(capture)).toEqual([]);
+  });
+
+  it('reports the match at the evaluation after the record that completes it, and never again', () => {
+    const engine = createContinuousEngine(learned());
+    const recs = records('skype-bad-1.pcapng');
+    const at: number[] = [];
+    recs.forEach((r, i) => {
+      engine.push(r);
+      if (engine.evaluate().length > 0) at.push(i);
+      engine.evaluate();
+    });
+    // the last login flow (rec_id 57) completes it
+    expect(at).toEqual([recs.findIndex((r) => r.rec_id === 57)]);
+    expect(engine.signatures[0].matches).toBe(1);
+    expect(engine.reported).toBe(1);
+  });
+
+  it('a disabled signature does not look at records', () => {
+    const engine = createContinuousEngine(learned());
+    engine.setEnabled('skype-nat64-login', false);
+    for (const r of records('skype-bad-1.pcapng')) engine.push(r);
+    expect(engine.evaluate()).toEqual([]);
+    expect(engine.signatures[0].windowRecords).toBe(0);
+  });
+
+  it('keeps only candidate records: the four of the match plus the other login-shaped and mDNS flows', () => {
+    const engine = createContinuousEngine(learned());
+    const recs = records('skype-bad-1.pcapng');
+    for (const r of recs) engine.push(r);
+    engine.evaluate();
+    const expected = recs.filter((r) => (r.dstport === 5353 && r.duration >= 1000 && r.duration <= 5000)
+      || (r.ipver === 6 && r.proto === 6 && r.dstport === 443 && r.duration >= 55_000 && r.duration <= 59_000)).length;
+    expect(engine.signatures[0].windowRecords).toBe(expected);
+    expect(expected).toBeLessThan(recs.length);
+  });
+});
+
+describe('the window', () => {
+  it('skype\'s `A < B` allows any gap: the default window', () => {
+    const [q] = learned();
+    expect(signatureWindowMs(q.query)).toBeUndefined();
+    expect(createContinuousEngine(learned()).windowMs).toBe(DEFAULT_WINDOW_MS);
+  });
+
+  it('bounded durations and Allen deltas bound it', () => {
+    const q = compileQuery(`
+splitter S {}
+filter fa { dstport = 5060  duration in [0s, 30s] }
+filter fb { proto = udp  duration <= 2min }
+merger M { branches A, B  A.srcip = B.srcip  A < B delta 10s }
+ungrouper U {}
+"input" -> S
+S branch A -> fa -> M
+S branch B -> fb -> M
+M -> U -> "output"`, 'bounded.nfql');
+    expect(signatureWindowMs(q)).toBe(30_000 + 120_000 + 10_000);
+    expect(createContinuousEngine([{ query: q, file: 'bounded.nfql' }]).windowMs).toBe(160_000);
+    expect(createContinuousEngine([{ query: q, file: 'bounded.nfql' }], { windowMs: 5000 }).windowMs).toBe(5000);
+  });
+
+  it('records leave the window by record time', () => {
+    const q = compileQuery('filter f { proto = udp }', 'udp.nfql');
+    const engine = createContinuousEngine([{ query: q, file: 'udp.nfql' }], { windowMs: 1000 });
+    const rec = (id: number, etime: number) => ({ rec_id: id, stime: etime, etime, duration: 0, proto: 17, srcip: '10.0.0.1', dstip: '10.0.0.2' }) as unknown as FlowRecord;
+    engine.push(rec(1, 0));
+    expect(engine.evaluate().map((m) => m.key)).toEqual(['1']);
+    engine.push(rec(2, 1500));
+    expect(engine.evaluate().map((m) => m.key)).toEqual(['2']);
+    expect(engine.signatures[0].windowRecords).toBe(1);
+  });
+});
