@@ -12,8 +12,9 @@ import { CHECK_USAGE, runCheck } from './check.js';
 import { FLOWS_USAGE, parseFlowsArgs, runFlows } from './flows.js';
 import { LAB_USAGE, runLab } from './lab.js';
 import { QUERY_USAGE, runQuery } from './query.js';
+import { runWatch, WATCH_USAGE } from './watch.js';
 
-const COMMANDS = ['flows', 'query', 'check', 'lab', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'lab', 'watch', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -25,6 +26,7 @@ commands:
   query      run NFQL signatures over a capture or a flow file and print the matches
   check      validate NFQL signatures and print them normalized
   lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
+  watch      live capture (or a replayed capture) with signatures evaluated continuously, in a terminal UI
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -55,6 +57,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return runCheck(rest, process.stdout, process.stderr);
       case 'lab':
         return runLab(rest);
+      case 'watch':
+        return runWatch(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -77,7 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, watch: WATCH_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }

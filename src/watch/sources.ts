@@ -112,7 +112,7 @@ export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
     kind: 'packets',
     label: `replay ${path} ${speed === 'max' ? 'at max speed' : `×${speed}`}`,
     clock: () => (speed === 'max' ? undefined : virtualNow()),
-    drops: () => 0,
+    drops: () => undefined,
     start(feed) {
       let stopped = false;
       const stop = () => {

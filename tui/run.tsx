@@ -1,0 +1,59 @@
+/**
+ * `flowsig watch` on a terminal: the session runs at full speed; the store
+ * copies a snapshot at most 10 times a second and Ink redraws from it. `q`
+ * stops the source, which flushes the meter and evaluates the signatures a
+ * last time before the screen closes; a replay that reaches the end of its
+ * file keeps the screen until `q` (or closes at once with --exit-at-end).
+ */
+import { render } from 'ink';
+import type { WatchMatch } from '../src/watch/continuous.js';
+import type { WatchSession } from '../src/watch/session.js';
+import type { SourceEnd } from '../src/watch/sources.js';
+import { App } from './App.js';
+import { createSessionStore } from './store.js';
+
+export interface WatchUiOptions {
+  exitAtEnd: boolean;
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  /** refreshes per second */
+  fps?: number;
+}
+
+/** Runs the session under the UI; resolves when the user quit (or the replay ended with exitAtEnd). */
+export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, subscribe: (listener: (m: WatchMatch) => void) => void): Promise<SourceEnd> {
+  const store = createSessionStore(session, opts.fps ?? 10);
+  subscribe(store.addMatch);
+  let quit: () => void = () => {};
+  const quitRequested = new Promise<void>((resolve) => {
+    quit = resolve;
+  });
+  const app = render(<App store={store} onQuit={() => quit()} rows={opts.stdout.rows ?? 40} />, {
+    stdout: opts.stdout,
+    stdin: opts.stdin,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: opts.fps ?? 10,
+  });
+  const onSignal = () => quit();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const running = session.run();
+  try {
+    const first = await Promise.race([running.then(() => 'ended' as const), quitRequested.then(() => 'quit' as const)]);
+    if (first === 'quit') session.stop();
+    else if (!opts.exitAtEnd) {
+      store.refresh();
+      await quitRequested;
+    }
+    const end = await running;
+    store.refresh();
+    return end;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store.close();
+    app.unmount();
+    await app.waitUntilExit().catch(() => {});
+  }
+}
