@@ -55,7 +55,7 @@ export function App({ store, onQuit, rows = 40 }: AppProps) {
     const s = ui.current;
     const now = store.get();
     const go = (to: Screen) => {
-      if (to === 'help' && s.screen !== 'help') s.back = s.screen === 'detail' ? 'matches' : s.screen;
+      if (to === 'help' && s.screen !== 'help') s.back = s.screen;
       s.screen = to;
     };
     const selectMatch = (i: number) => {

@@ -58,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'lab':
         return runLab(rest);
       case 'watch':
-        return runWatch(rest);
+        return await runWatch(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }

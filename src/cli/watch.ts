@@ -178,6 +178,10 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
   try {
     if (cfg.output === 'ndjson') end = await runNdjson(session, listeners, io);
     else {
+      // Ink draws only the last frame when it believes it runs under CI (CI=true): on a real
+      // terminal the operator wants the live screen, so that belief is dropped before Ink loads
+      delete process.env.CI;
+      delete process.env.CONTINUOUS_INTEGRATION;
       const { runWatchUi } = await import('../../tui/run.js');
       end = await runWatchUi(session, { exitAtEnd: cfg.exitAtEnd, stdout: io.stdout, stdin: io.stdin }, (l) => listeners.push(l));
     }

@@ -98,16 +98,21 @@ describe('match detail', () => {
     const { press, lines, frame } = await mount();
     await press(KEY.enter);
     expect(lines()[4]).toContain('[detail]');
-    expect(lines().slice(6, 13)).toEqual([
+    const lane = '                            │                     │                     │                     │    …';
+    expect(lines().slice(6, 18)).toEqual([
       'skype-nat64-login #1   client 2001:db8:64:1::2 → server 64:ff9b::6440:b',
       '08:51:23.906 → 08:54:18.512 UTC (2m 54s), 4 flows, records 8, 27, 44, 57',
       '',
       '                 fe80::64b8:b4ff:fef8:db4     ff02::fb          2001:db8:64:1::2       64:ff9b::644…',
       '+0ms       [A]              ●─────────────────────▶                     │                     │    …',
+      lane,
       '+3.5s      [B]              │                     │                     ●─────────────────────▶    …',
+      lane,
       '+1m 0s     [C]              │                     │                     ●─────────────────────▶    …',
+      lane,
+      '+1m 57s    [D]              │                     │                     ●─────────────────────▶    …',
+      lane,
     ]);
-    expect(lines()[13]).toBe('+1m 57s    [D]              │                     │                     ●─────────────────────▶    …');
     await press(KEY.esc);
     expect(lines()[4]).toContain('[matches]');
     expect(frame()).toContain('› 08:54:18.512  skype-nat64-login #1');

@@ -51,14 +51,24 @@ export function MatchDetail({ m }: { m: WatchMatch }) {
       </Text>
       <Text> </Text>
       <Text wrap="truncate">{`${' '.repeat(17)}${ladderHeader(hosts)}`}</Text>
-      {flows.map((f) => (
-        <Text key={f.rec_id} wrap="truncate">
-          {`+${fit(shortSpan(f.stime - t0), 9)} `}
-          <Text color="cyan">{fit(`[${(m.branches.get(f.rec_id) ?? []).join(',')}]`, 6)}</Text>
-          {`${ladderRow(hosts, f.srcip, f.dstip)} ${flowText(f)}`}
-          <Text color="magenta">{tagText(f) ? `  ${tagText(f)}` : ''}</Text>
-        </Text>
-      ))}
+      {flows.map((f) => {
+        const tags = tagText(f);
+        return (
+          <Box key={f.rec_id} flexDirection="column">
+            <Text wrap="truncate">
+              {`+${fit(shortSpan(f.stime - t0), 9)} `}
+              <Text color="cyan">{fit(`[${(m.branches.get(f.rec_id) ?? []).join(',')}]`, 6)}</Text>
+              {`${ladderRow(hosts, f.srcip, f.dstip)} ${flowText(f)}`}
+            </Text>
+            {tags ? (
+              <Text wrap="truncate">
+                {`${' '.repeat(17)}${ladderRow(hosts, '', '')} `}
+                <Text color="magenta">{tags}</Text>
+              </Text>
+            ) : null}
+          </Box>
+        );
+      })}
       <Text> </Text>
       <Text dimColor>[branch] the NFQL branch each flow matched   esc back</Text>
     </Box>
