@@ -48,6 +48,8 @@ export interface WatchStats {
   signatures: number;
   matches: number;
   uptimeMs: number;
+  /** wall time from the source's start to its end (and the last evaluation), or until now while running */
+  runMs: number;
   /** the meter's clock (record time), NaN before the first packet */
   clockMs: number;
   source: string;
@@ -102,6 +104,8 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   let failure: string | undefined;
   let running: RunningSource | undefined;
   let stopRequested = false;
+  let runStarted = NaN;
+  let runEnded = NaN;
 
   function tick(): void {
     const clock = opts.source.clock();
@@ -118,7 +122,8 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   }
 
   async function run(): Promise<SourceEnd> {
-    rates.sample(performance.now(), 0, 0);
+    runStarted = performance.now();
+    rates.sample(runStarted, 0, 0);
     running = opts.source.start({ sink, record: onRecord });
     if (stopRequested) running.stop();
     const timer = setInterval(tick, TICK_MS);
@@ -130,7 +135,8 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
     }
     pipeline.meter.flush('eof');
     evaluate();
-    rates.sample(performance.now(), pipeline.counters.read, counts.bytes);
+    runEnded = performance.now();
+    rates.sample(runEnded, pipeline.counters.read, counts.bytes);
     state = end.reason === 'eof' ? 'ended' : 'stopped';
     if (end.failure) failure = end.failure.describe();
     opts.onEnd?.(end);
@@ -156,6 +162,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
         signatures: engine.signatures.filter((s) => s.enabled).length,
         matches: engine.reported,
         uptimeMs: now - started,
+        runMs: Number.isNaN(runStarted) ? 0 : (Number.isNaN(runEnded) ? now : runEnded) - runStarted,
         clockMs,
         source: opts.source.label,
         state,

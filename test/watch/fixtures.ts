@@ -40,6 +40,7 @@ export const STATS: WatchStats = {
   signatures: 1,
   matches: 1,
   uptimeMs: 65_000,
+  runMs: 65_000,
   clockMs: 0,
   source: 'replay captures/skype-bad-1.pcapng ×10',
   state: 'running',
