@@ -23,6 +23,8 @@ export interface AppProps {
   onQuit(): void;
   /** terminal rows, for list lengths */
   rows?: number;
+  /** false when standard input is not a terminal: no keys (Ink cannot read raw keys from a pipe) */
+  interactive?: boolean;
 }
 
 interface UiState {
@@ -39,7 +41,7 @@ interface UiState {
 
 const matchId = (m: { key: string; signature: string }) => `${m.signature} ${m.key}`;
 
-export function App({ store, onQuit, rows = 40 }: AppProps) {
+export function App({ store, onQuit, rows = 40, interactive = true }: AppProps) {
   const snap = useSyncExternalStore(store.subscribe, store.get, store.get);
   // UI state lives in a ref that key handling updates synchronously: keys typed
   // faster than React re-renders (a paste, a test) each see the state the one
@@ -123,7 +125,7 @@ export function App({ store, onQuit, rows = 40 }: AppProps) {
           break;
       }
     }
-  });
+  }, { isActive: interactive });
 
   const { screen, sort, filterText, editing, sigIndex } = state;
   const matchIndex = indexOf(snap.matches, state.selectedKey);

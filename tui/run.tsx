@@ -28,7 +28,9 @@ export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, su
   const quitRequested = new Promise<void>((resolve) => {
     quit = resolve;
   });
-  const app = render(<App store={store} onQuit={() => quit()} rows={opts.stdout.rows ?? 40} />, {
+  // without a terminal on standard input there are no keys: the screen runs until the replay ends or a signal
+  const interactive = opts.stdin.isTTY === true;
+  const app = render(<App store={store} onQuit={() => quit()} rows={opts.stdout.rows ?? 40} interactive={interactive} />, {
     stdout: opts.stdout,
     stdin: opts.stdin,
     exitOnCtrlC: false,
@@ -42,12 +44,14 @@ export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, su
   try {
     const first = await Promise.race([running.then(() => 'ended' as const), quitRequested.then(() => 'quit' as const)]);
     if (first === 'quit') session.stop();
-    else if (!opts.exitAtEnd) {
+    else if (!opts.exitAtEnd && interactive) {
       store.refresh();
       await quitRequested;
     }
     const end = await running;
     store.refresh();
+    // Ink draws at most fps times a second: give the last state one frame before the screen closes
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(1000 / (opts.fps ?? 10)) + 20));
     return end;
   } finally {
     process.off('SIGINT', onSignal);

@@ -52,9 +52,9 @@ as 'flowsig query -o ndjson' prints it.
 options:
 ${WATCH_OPTIONS.map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.value ? ` ${s.value}` : ''}\n        ${s.help}`).join('\n')}
 
-keys: 1-4 or tab switch screens (matches, flows, signatures, help), enter
-details, esc back, / filter flows with NFQL, space enables/disables a
-signature, q quit
+keys: m matches, f flows, s signatures, ? help (tab cycles), enter details,
+esc back, 1-5 sort flows, / filter flows with NFQL, space enables/disables a
+signature, q quit (prints the matches)
 
 examples:
   flowsig watch --replay captures/skype-bad-1.pcapng --speed 10

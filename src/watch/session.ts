@@ -53,8 +53,8 @@ export interface WatchStats {
   /** the meter's clock (record time), NaN before the first packet */
   clockMs: number;
   source: string;
-  /** 'running', or 'ended' after the end of a replayed file (the screen stays until q) */
-  state: 'running' | 'ended' | 'stopped';
+  /** 'starting' until a live capture listens, 'running', 'ended' after the end of a replayed file (the screen stays until q), 'stopped' */
+  state: 'starting' | 'running' | 'ended' | 'stopped';
   failure: string | undefined;
   windowMs: number;
 }
@@ -100,7 +100,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   };
   const rates: Rates = createRates();
   const started = performance.now();
-  let state: WatchStats['state'] = 'running';
+  let state: 'running' | 'ended' | 'stopped' = 'running';
   let failure: string | undefined;
   let running: RunningSource | undefined;
   let stopRequested = false;
@@ -165,7 +165,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
         runMs: Number.isNaN(runStarted) ? 0 : (Number.isNaN(runEnded) ? now : runEnded) - runStarted,
         clockMs,
         source: opts.source.label,
-        state,
+        state: state === 'running' && !opts.source.ready() ? 'starting' : state,
         failure,
         windowMs: engine.windowMs,
       };

@@ -54,6 +54,8 @@ export interface WatchSource {
   clock(): number | undefined;
   /** kernel drops so far, when the source can tell (live backends report them when they stop) */
   drops(): number | undefined;
+  /** false while a live capture is starting (its backends have not said they are listening yet) */
+  ready(): boolean;
 }
 
 // ------------------------------------------------------------------ live
@@ -67,14 +69,24 @@ export interface LiveSourceOptions {
 
 export function liveSource(opts: LiveSourceOptions): WatchSource {
   let drops: number | undefined;
+  let ready = false;
   return {
+    ready: () => ready,
     kind: 'packets',
     label: `live ${opts.interfaces.join(', ')}${opts.filter ? ` (${opts.filter})` : ''}`,
     clock: () => Date.now(),
     drops: () => drops,
     start(feed) {
       // throws LiveCaptureError (a missing program, no privileges): the CLI reports it
-      const capture = startLiveCapture(feed.sink, { interfaces: opts.interfaces, filter: opts.filter, backend: opts.backend, onReady: opts.onReady });
+      const capture = startLiveCapture(feed.sink, {
+        interfaces: opts.interfaces,
+        filter: opts.filter,
+        backend: opts.backend,
+        onReady() {
+          ready = true;
+          opts.onReady?.();
+        },
+      });
       const done = capture.done.then((live) => {
         drops = live.interfaces.reduce((n, i) => n + (i.kernelDrops ?? 0), 0);
         return { reason: 'stopped' as const, live };
@@ -113,6 +125,7 @@ export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
     label: `replay ${path} ${speed === 'max' ? 'at max speed' : `×${speed}`}`,
     clock: () => (speed === 'max' ? undefined : virtualNow()),
     drops: () => undefined,
+    ready: () => true,
     start(feed) {
       let stopped = false;
       const stop = () => {

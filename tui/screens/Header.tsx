@@ -7,7 +7,7 @@ const triple = (v: readonly number[], unit: string) => v.map((x) => si(x, unit))
 /** Rates (2 s / 10 s / 40 s), flows, drops, signatures, uptime: always on top. */
 export function Header({ snap, screen }: { snap: WatchSnapshot; screen: string }) {
   const s = snap.stats;
-  const state = s.state === 'ended' ? ' — end of file, q to quit' : s.state === 'stopped' ? ' — stopped' : '';
+  const state = s.state === 'ended' ? ' — end of file, q to quit' : s.state === 'stopped' ? ' — stopped' : s.state === 'starting' ? ' — starting capture…' : '';
   return (
     <Box flexDirection="column" borderStyle="single" paddingX={1}>
       <Text>
