@@ -4,14 +4,14 @@
  * records in, no packets) — each finds the one failing login of
  * captures/skype-bad-1.pcapng, reported once.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readCaptureFile } from '../../src/capture/open.js';
 import { InputError } from '../../src/capture/types.js';
 import { createFlowPipeline } from '../../src/flow/pipeline.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { createTagging } from '../../src/tag/index.js';
 import type { WatchMatch } from '../../src/watch/continuous.js';
-import { createWatchSession } from '../../src/watch/session.js';
+import { createWatchSession, TICK_MS } from '../../src/watch/session.js';
 import { compileSignatures, signatureFiles } from '../../src/watch/signatures.js';
 import { replaySource, type WatchSource } from '../../src/watch/sources.js';
 import { ROOT } from '../cli/run.js';
@@ -77,5 +77,44 @@ describe('watch session', () => {
     const { end } = await watch(replaySource(`${ROOT}README.md`, 'max'));
     expect(end.failure).toBeInstanceOf(InputError);
     expect(end.failure!.describe()).toMatch(/^\/.*README\.md: offset 0: not a pcap or pcapng file/);
+  });
+});
+
+describe('reporting delay', () => {
+  it('a match is reported at the first tick after the record completing it arrives (fake timers), once', async () => {
+    const recs: FlowRecord[] = [];
+    const p = createFlowPipeline({ meter: { inspector: createTagging({ pref64: [] }) } }, (r) => recs.push(r));
+    readCaptureFile(BAD, p.sink);
+    p.meter.flush('eof');
+    const last = recs.findIndex((r) => r.rec_id === 57);
+    let feed: ((r: FlowRecord) => void) | undefined;
+    let finish: (() => void) | undefined;
+    const source: WatchSource = {
+      kind: 'records', label: 'records', clock: () => undefined, drops: () => undefined, ready: () => true,
+      start(f) {
+        feed = f.record;
+        return { stop() {}, done: new Promise((resolve) => { finish = () => resolve({ reason: 'stopped' }); }) };
+      },
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const found: WatchMatch[] = [];
+      const session = createWatchSession({ source, meter: {}, tunnels: 'inner', signatures: signatures(), onMatch: (m) => found.push(m) });
+      const running = session.run();
+      for (const r of recs.slice(0, last)) feed!(r);
+      vi.advanceTimersByTime(TICK_MS * 4);
+      expect(found).toEqual([]);
+      feed!(recs[last]);
+      vi.advanceTimersByTime(TICK_MS);
+      expect(found.map((m) => m.key)).toEqual(['8,27,44,57']);
+      expect(TICK_MS).toBeLessThanOrEqual(1000);
+      for (const r of recs.slice(last + 1)) feed!(r);
+      vi.advanceTimersByTime(TICK_MS * 20);
+      finish!();
+      await running;
+      expect(found.length).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowsig, ROOT } from '../cli/run.js';
+import { IS_ROOT } from '../live/namespaces.js';
 
 const HAVE_TMUX = spawnSync('tmux', ['-V']).status === 0;
 let serial = 0;
@@ -111,5 +112,14 @@ describe('flowsig watch with standard output not a terminal', () => {
     expect(flowsig(['watch', '--replay', 'x.pcap', '-o', 'tui'])).toMatchObject({ code: 2, stderr: 'flowsig: -o tui needs a terminal on standard output\n' });
     expect(flowsig(['watch', '--replay', 'captures/nope.pcapng', '--speed', 'max'])).toMatchObject({ code: 2, stderr: 'flowsig: captures/nope.pcapng: cannot open: no such file\n' });
     expect(flowsig(['watch', '--replay', 'README.md', '--speed', 'max']).stderr).toMatch(/README\.md: offset 0: not a pcap or pcapng file/);
+  });
+});
+
+describe.skipIf(!IS_ROOT || spawnSync('tcpdump', ['--version']).status !== 0)('flowsig watch -i when the capture cannot run', () => {
+  it('says why in one line and exits 1', () => {
+    const r = flowsig(['watch', '-i', `fsw${process.pid % 10000}x0`, '-o', 'ndjson']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^flowsig: tcpdump -i fsw\d+x0: fsw\d+x0: No such device exists/);
+    expect(r.stdout).toBe('');
   });
 });
