@@ -37,6 +37,8 @@ interface UiState {
   filterText: string;
   editing: boolean;
   sigIndex: number;
+  /** first flow shown in the match detail */
+  detailFirst: number;
 }
 
 const matchId = (m: { key: string; signature: string }) => `${m.signature} ${m.key}`;
@@ -46,11 +48,14 @@ export function App({ store, onQuit, rows = 40, interactive = true }: AppProps) 
   // UI state lives in a ref that key handling updates synchronously: keys typed
   // faster than React re-renders (a paste, a test) each see the state the one
   // before left, which closures over useState would not
-  const ui = useRef<UiState>({ screen: 'matches', back: 'matches', selectedKey: undefined, sort: 'bytes', filterText: '', editing: false, sigIndex: 0 });
+  const ui = useRef<UiState>({ screen: 'matches', back: 'matches', selectedKey: undefined, sort: 'bytes', filterText: '', editing: false, sigIndex: 0, detailFirst: 0 });
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const state = ui.current;
   const filter = useMemo(() => compileFlowFilter(state.filterText), [state.filterText]);
 
+  const body = Math.max(5, rows - 9);
+  /** flows the detail shows at once (two lines each) */
+  const detailFits = Math.max(1, Math.floor((body - 6) / 2));
   const indexOf = (matches: WatchSnapshot['matches'], key: string | undefined) => Math.max(0, key === undefined ? 0 : matches.findIndex((m) => matchId(m) === key));
 
   useInput((input, key) => {
@@ -107,9 +112,16 @@ export function App({ store, onQuit, rows = 40, interactive = true }: AppProps) 
           else if (key.pageDown) selectMatch(at + 10);
           else if (key.return && now.matches.length > 0) {
             selectMatch(at);
+            s.detailFirst = 0;
             s.screen = 'detail';
           }
           break;
+        case 'detail': {
+          const last = Math.max(0, (now.matches[at]?.match.flows.length ?? 0) - detailFits);
+          if (up) s.detailFirst = Math.max(0, Math.min(last, s.detailFirst) - 1);
+          else if (down) s.detailFirst = Math.min(last, s.detailFirst + 1);
+          break;
+        }
         case 'flows':
           if (input >= '1' && input <= '5') s.sort = FLOW_SORTS[Number(input) - 1];
           else if (input === '/') s.editing = true;
@@ -129,13 +141,12 @@ export function App({ store, onQuit, rows = 40, interactive = true }: AppProps) 
 
   const { screen, sort, filterText, editing, sigIndex } = state;
   const matchIndex = indexOf(snap.matches, state.selectedKey);
-  const body = Math.max(5, rows - 9);
   const detail = screen === 'detail' ? snap.matches[matchIndex] : undefined;
   return (
     <Box flexDirection="column">
       <Header snap={snap} screen={screen} />
       {screen === 'matches' || (screen === 'detail' && !detail) ? <Matches snap={snap} selected={matchIndex} rows={body} /> : null}
-      {detail ? <MatchDetail m={detail} /> : null}
+      {detail ? <MatchDetail m={detail} first={state.detailFirst} rows={body - 6} /> : null}
       {screen === 'flows' ? <Flows snap={snap} sort={sort} filterText={filterText} editing={editing} filter={filter} rows={body - 6} /> : null}
       {screen === 'signatures' ? <Signatures snap={snap} selected={sigIndex} /> : null}
       {screen === 'help' ? <Help /> : null}

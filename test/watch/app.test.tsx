@@ -13,10 +13,10 @@ import { skypeBad, snapshot, STATS } from './fixtures.js';
 const KEY = { enter: '\r', esc: '\u001B', tab: '\t', shiftTab: '\u001B[Z', up: '\u001B[A', down: '\u001B[B', backspace: '\u007F', ctrlC: '\u0003' };
 const settle = () => new Promise((r) => setImmediate(r));
 
-async function mount(snap: WatchSnapshot = snapshot()) {
+async function mount(snap: WatchSnapshot = snapshot(), rows = 50) {
   const store = createStaticStore(snap);
   const onQuit = vi.fn();
-  const app = render(<App store={store} onQuit={onQuit} rows={50} />);
+  const app = render(<App store={store} onQuit={onQuit} rows={rows} />);
   await settle();
   const press = async (...keys: string[]) => {
     for (const k of keys) {
@@ -134,6 +134,24 @@ describe('match detail', () => {
       'nat64 100.64.0.11  xlat nat64-v6',
       'nat64 100.64.0.11  xlat nat64-v6',
     ]);
+  });
+
+  it('a match with more flows than the terminal holds scrolls with ↑ ↓', async () => {
+    // 20 rows: 11 for the body, 5 after the detail's own lines, so two flows (two lines each) at a time
+    const { press, lines, frame } = await mount(snapshot(), 20);
+    await press(KEY.enter);
+    const branches = () => lines().map((l) => /^\+.{10}\[([A-D])\]/.exec(l)?.[1]).filter(Boolean);
+    expect(branches()).toEqual(['A', 'B']);
+    expect(frame()).toContain('↓ 2 later flows');
+    await press(KEY.down);
+    expect(branches()).toEqual(['B', 'C']);
+    expect(frame()).toContain('↑ 1 earlier flow');
+    await press(KEY.down, KEY.down, KEY.down);
+    expect(branches()).toEqual(['C', 'D']);
+    await press(KEY.up);
+    expect(branches()).toEqual(['B', 'C']);
+    await press(KEY.esc, KEY.enter);
+    expect(branches()).toEqual(['A', 'B']);
   });
 
   it('enter with no match stays on the list', async () => {

@@ -5,7 +5,7 @@ export const HELP_LINES: readonly [string, string][] = [
   ['f', 'flows: top open flows and recently exported ones'],
   ['s', 'signatures: enable/disable, match counts, errors'],
   ['tab / shift-tab', 'next / previous screen'],
-  ['↑ ↓  k j', 'move the selection'],
+  ['↑ ↓  k j', 'move the selection (match detail: scroll its flows)'],
   ['enter', 'matches: the selected match as a ladder of its flows'],
   ['1 2 3 4 5', 'flows: sort by bytes, packets, duration, start, source'],
   ['/', 'flows: filter with NFQL rules (checked as you type; enter keeps, esc clears)'],

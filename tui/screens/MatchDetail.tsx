@@ -36,8 +36,12 @@ function flowText(f: FlowRecord): string {
 }
 
 /** The member flows in time order as a ladder: who → whom, when, how much, tags, and the NFQL branch each matched. */
-export function MatchDetail({ m }: { m: WatchMatch }) {
+export function MatchDetail({ m, first = 0, rows = 1000 }: { m: WatchMatch; first?: number; rows?: number }) {
   const flows = m.match.flows;
+  // two lines per flow: show what fits, from `first` (↑ ↓ scroll)
+  const fits = Math.max(1, Math.floor(rows / 2));
+  const start = Math.max(0, Math.min(first, flows.length - fits));
+  const shown = flows.slice(start, start + fits);
   const { client, server } = clientServer(flows);
   const hosts = m.match.hosts;
   const t0 = m.match.stime;
@@ -51,7 +55,8 @@ export function MatchDetail({ m }: { m: WatchMatch }) {
       </Text>
       <Text> </Text>
       <Text wrap="truncate">{`${' '.repeat(17)}${ladderHeader(hosts)}`}</Text>
-      {flows.map((f) => {
+      {start > 0 ? <Text dimColor>{`  ↑ ${start} earlier flow${start === 1 ? '' : 's'}`}</Text> : null}
+      {shown.map((f) => {
         const tags = tagText(f);
         return (
           <Box key={f.rec_id} flexDirection="column">
@@ -69,8 +74,8 @@ export function MatchDetail({ m }: { m: WatchMatch }) {
           </Box>
         );
       })}
-      <Text> </Text>
-      <Text dimColor>[branch] the NFQL branch each flow matched   esc back</Text>
+      {start + fits < flows.length ? <Text dimColor>{`  ↓ ${flows.length - start - fits} later flow${flows.length - start - fits === 1 ? '' : 's'}`}</Text> : <Text> </Text>}
+      <Text dimColor>[branch] the NFQL branch each flow matched   ↑↓ scroll   esc back</Text>
     </Box>
   );
 }
