@@ -212,9 +212,17 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
 async function runNdjson(session: WatchSession, listeners: ((m: WatchMatch) => void)[], io: WatchIo): Promise<SourceEnd> {
   const out = openTextOutput(undefined);
   const writer = createMatchWriter(out, { format: 'ndjson', groups: false, fields: session.fields });
+  // out at once, but once per evaluation, not once per match (a burst of thousands is one write)
+  let flushQueued = false;
   listeners.push((m) => {
     writer.write({ signature: m.signature, kind: session.engine.signatures.find((s) => s.name === m.signature)!.kind, matches: [m.match] });
-    out.flush?.();
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(() => {
+        flushQueued = false;
+        out.flush?.();
+      });
+    }
   });
   const onSignal = () => session.stop();
   process.on('SIGINT', onSignal);

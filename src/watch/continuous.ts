@@ -16,6 +16,9 @@
  * caller evaluates on a short tick (the watch session: every 250 ms), so a
  * match is reported well within a second of the record completing it.
  *
+ * A filter-only signature (every passing record is a match) needs no window:
+ * its records are reported as they pass, at the next evaluation.
+ *
  * The window is measured in record time: a record stays while its etime is
  * within `windowMs` of the newest etime seen. Its length is the longest any
  * enabled signature needs (signatureWindowMs), else DEFAULT_WINDOW_MS.
@@ -82,6 +85,10 @@ export interface ContinuousOptions {
 
 interface Slot {
   sig: WatchSignature;
+  /** filter-only signature: each passing record is a match by itself, reported without a window */
+  direct: boolean;
+  /** direct: records passed since the last evaluation */
+  passed: FlowRecord[];
   passes: ((r: FlowRecord) => boolean)[];
   window: FlowRecord[];
   /** first live index in `window` (evicted records are dropped in batches) */
@@ -95,7 +102,9 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
   const slots: Slot[] = queries.map(({ query, file }) => {
     const needed = signatureWindowMs(query);
     return {
-      sig: { name: query.name, file, query, kind: resultKind(query), enabled: true, matches: 0, windowRecords: 0, neededWindowMs: needed, error: undefined },
+      sig: { name: query.name, file, query, kind: resultKind(query), enabled: true, matches: 0, windowRecords: 0, neededWindowMs: resultKind(query) === 'records' ? 0 : needed, error: undefined },
+      direct: resultKind(query) === 'records',
+      passed: [],
       passes: uniqueFilters(query),
       window: [],
       head: 0,
@@ -103,7 +112,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       seen: new Map(),
     };
   });
-  const windowMs = opts.windowMs ?? windowFor(slots.map((s) => s.sig.neededWindowMs));
+  const windowMs = opts.windowMs ?? windowFor(slots.filter((s) => !s.direct).map((s) => s.sig.neededWindowMs));
   let now = -Infinity;
   let seq = 0;
 
@@ -115,7 +124,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       const passes = slot.passes;
       for (let j = 0; j < passes.length; j++) {
         if (passes[j](rec)) {
-          slot.window.push(rec);
+          (slot.direct ? slot.passed : slot.window).push(rec);
           slot.dirty = true;
           break;
         }
@@ -145,6 +154,11 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       evict(slot);
       if (!slot.dirty || !slot.sig.enabled) continue;
       slot.dirty = false;
+      if (slot.direct) {
+        for (const r of slot.passed) found.push(recordMatch(slot, r));
+        slot.passed = [];
+        continue;
+      }
       let matches: Match[];
       try {
         const runner = createQueryRunner(slot.sig.query);
@@ -167,14 +181,15 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
         for (const g of m.groups) {
           for (const r of g.group.members) {
             const list = branches.get(r.rec_id) ?? [];
-            if (!list.includes(g.branch)) list.push(g.branch);
+            const label = branchLabel(slot.sig.query, g.branch);
+            if (!list.includes(label)) list.push(label);
             branches.set(r.rec_id, list);
           }
         }
         found.push({ match: { ...m, match: slot.sig.matches }, signature: slot.sig.name, seq: 0, branches, key });
       }
     }
-    found.sort((a, b) => a.match.etime - b.match.etime || a.match.stime - b.match.stime);
+    // in signature order, each signature's matches in the runner's order: as `flowsig query` prints them
     for (const f of found) f.seq = ++seq;
     return found;
   }
@@ -186,6 +201,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       if (!enabled) {
         // a disabled signature keeps no window; enabled again, it starts from the records that come next
         slot.window = [];
+        slot.passed = [];
         slot.head = 0;
         slot.sig.windowRecords = 0;
         slot.dirty = false;
@@ -206,6 +222,28 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       return seq;
     },
   };
+}
+
+/** A filter-only signature's match: the record itself, shaped as the query runner shapes it (src/nfql/exec/run.ts). */
+function recordMatch(slot: Slot, r: FlowRecord): WatchMatch {
+  const sig = slot.sig;
+  sig.matches++;
+  const branch = sig.query.branches[0]?.name ?? '';
+  const match: Match = {
+    signature: sig.name,
+    match: sig.matches,
+    stime: r.stime,
+    etime: r.etime,
+    hosts: [r.srcip, r.dstip].filter((h, j, a) => typeof h === 'string' && a.indexOf(h) === j),
+    flows: [r],
+    groups: [{ branch, group: { id: sig.matches - 1, members: [r], stime: r.stime, etime: r.etime, fields: r } }],
+  };
+  return { match, signature: sig.name, seq: 0, branches: new Map([[r.rec_id, [branchLabel(sig.query, branch)]]]), key: String(r.rec_id) };
+}
+
+/** A branch's name for people: a query without a merger has one unnamed branch, called by its filter's name. */
+function branchLabel(q: CheckedQuery, branch: string): string {
+  return branch || q.branches[0]?.filter?.name || 'output';
 }
 
 /** One predicate per distinct branch filter (Skype's three login branches share theirs). */

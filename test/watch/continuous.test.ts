@@ -111,7 +111,12 @@ M -> U -> "output"`, 'bounded.nfql');
   });
 
   it('records leave the window by record time', () => {
-    const q = compileQuery('filter f { proto = udp }', 'udp.nfql');
+    const q = compileQuery(`
+splitter S {}
+filter f { proto = udp }
+grouper g { aggregate srcip }
+"input" -> S
+S branch A -> f -> g -> "output"`, 'udp.nfql');
     const engine = createContinuousEngine([{ query: q, file: 'udp.nfql' }], { windowMs: 1000 });
     const rec = (id: number, etime: number) => ({ rec_id: id, stime: etime, etime, duration: 0, proto: 17, srcip: '10.0.0.1', dstip: '10.0.0.2' }) as unknown as FlowRecord;
     engine.push(rec(1, 0));
@@ -119,5 +124,24 @@ M -> U -> "output"`, 'bounded.nfql');
     engine.push(rec(2, 1500));
     expect(engine.evaluate().map((m) => m.key)).toEqual(['2']);
     expect(engine.signatures[0].windowRecords).toBe(1);
+  });
+});
+
+describe('filter-only signatures', () => {
+  it('report each passing record once, at the next evaluation, without a window', () => {
+    const q = compileQuery('filter f-mdns { dstport = 5353 }', 'mdns.nfql');
+    const engine = createContinuousEngine([{ query: q, file: 'mdns.nfql' }]);
+    const recs = records('skype-bad-1.pcapng');
+    const found: WatchMatch[] = [];
+    for (const r of recs) {
+      engine.push(r);
+      found.push(...engine.evaluate());
+    }
+    const expected = recs.filter((r) => r.dstport === 5353);
+    expect(found.map((m) => m.match.flows[0])).toEqual(expected);
+    expect(found.map((m) => m.match.match)).toEqual(expected.map((_, i) => i + 1));
+    expect(found[0].branches.get(expected[0].rec_id)).toEqual(['f-mdns']);
+    expect(engine.signatures[0].windowRecords).toBe(0);
+    expect(engine.signatures[0].neededWindowMs).toBe(0);
   });
 });

@@ -5,6 +5,9 @@
  * pipe) against `flowsig query -o ndjson`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowsig, ROOT } from '../cli/run.js';
 import { IS_ROOT } from '../live/namespaces.js';
@@ -91,6 +94,20 @@ describe('flowsig watch with standard output not a terminal', () => {
     expect(watch.stdout).toBe(query.stdout);
     expect(JSON.parse(watch.stdout).flows.map((f: { rec_id: number }) => f.rec_id)).toEqual([8, 27, 44, 57]);
     expect(watch.stderr).toMatch(/^flowsig: 332 packets; 68 flows; skype-nat64-login: 1 match; 1 match in all; window 10m; /);
+  });
+
+  it('a filter-only signature: every passing record, as `query` prints them, in the same order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowsig-watch-'));
+    try {
+      const sig = join(dir, 'mdns-and-login.nfql');
+      writeFileSync(sig, 'filter f-mdns {\n  dstport = 5353 OR dstport = 443\n}\n');
+      const watch = flowsig(['watch', '--replay', 'captures/skype-bad-1.pcapng', '--speed', 'max', '-s', sig]);
+      const query = flowsig(['query', '-q', sig, '-r', 'captures/skype-bad-1.pcapng', '-o', 'ndjson']);
+      expect(watch.stdout.split('\n').filter(Boolean).length).toBe(10);
+      expect(watch.stdout).toBe(query.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints nothing for a working capture', () => {

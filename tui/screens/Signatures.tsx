@@ -10,7 +10,7 @@ export function Signatures({ snap, selected }: { snap: WatchSnapshot; selected: 
       {snap.signatures.map((s, i) => (
         <Box key={s.name} flexDirection="column">
           <Text inverse={i === selected} wrap="truncate">
-            {`${i === selected ? '›' : ' '} ${s.enabled ? '[x]' : '[ ]'} ${fit(s.name, 28)} ${String(s.matches).padStart(7)} ${String(s.windowRecords).padStart(7)} ${fit(s.neededWindowMs === undefined ? 'unbounded' : `${Math.round(s.neededWindowMs / 1000)} s`, 10)} ${s.file}`}
+            {`${i === selected ? '›' : ' '} ${s.enabled ? '[x]' : '[ ]'} ${fit(s.name, 28)} ${String(s.matches).padStart(7)} ${String(s.windowRecords).padStart(7)} ${fit(s.neededWindowMs === undefined ? 'unbounded' : s.neededWindowMs === 0 ? 'none' : `${Math.round(s.neededWindowMs / 1000)} s`, 10)} ${s.file}`}
           </Text>
           {s.error ? <Text color="red">{`      error: ${s.error}`}</Text> : null}
         </Box>
