@@ -176,7 +176,7 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
 
   let end: SourceEnd;
   try {
-    if (cfg.output === 'ndjson') end = await runNdjson(session, listeners, io);
+    if (cfg.output === 'ndjson') end = await runNdjson(session, listeners);
     else {
       // Ink draws only the last frame when it believes it runs under CI (CI=true): on a real
       // terminal the operator wants the live screen, so that belief is dropped before Ink loads
@@ -209,7 +209,7 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
 }
 
 /** Not a terminal: each match as one NDJSON line, written out at once. Ends with the source (a replay's end, or SIGINT/SIGTERM). */
-async function runNdjson(session: WatchSession, listeners: ((m: WatchMatch) => void)[], io: WatchIo): Promise<SourceEnd> {
+async function runNdjson(session: WatchSession, listeners: ((m: WatchMatch) => void)[]): Promise<SourceEnd> {
   const out = openTextOutput(undefined);
   const writer = createMatchWriter(out, { format: 'ndjson', groups: false, fields: session.fields });
   // out at once, but once per evaluation, not once per match (a burst of thousands is one write)
@@ -233,7 +233,6 @@ async function runNdjson(session: WatchSession, listeners: ((m: WatchMatch) => v
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     writer.end();
-    void io;
   }
 }
 

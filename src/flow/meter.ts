@@ -112,6 +112,7 @@ export interface Meter {
 export interface ActiveFlow {
   stime: number;
   etime: number;
+  duration: number;
   ipver: number;
   proto: number;
   srcip: string;
@@ -703,7 +704,7 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     }
     const d = s * 2;
     return {
-      stime: stime[s], etime: etime[s], ipver: ver, proto,
+      stime: stime[s], etime: etime[s], duration: etime[s] - stime[s], ipver: ver, proto,
       srcip: addrText(keys, base + srcW, ver), srcport: sport,
       dstip: addrText(keys, base + dstW, ver), dstport: dport,
       packets: pkts[d], bytes: octets[d], rev_packets: pkts[d + 1], rev_bytes: octets[d + 1],
