@@ -119,11 +119,14 @@ interface Queued {
 export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
   let firstTs: number | undefined;
   let wallStart = 0;
+  /** time of the next packet read but not delivered yet: the meter's clock must not pass it */
+  let pendingTs = Infinity;
   const virtualNow = () => (firstTs === undefined ? undefined : firstTs + (performance.now() - wallStart) * (speed as number));
   return {
     kind: 'packets',
     label: `replay ${path} ${speed === 'max' ? 'at max speed' : `×${speed}`}`,
-    clock: () => (speed === 'max' ? undefined : virtualNow()),
+    // a timer that fires late must not end a flow whose next packet is due but not yet delivered
+    clock: () => (speed === 'max' || firstTs === undefined ? undefined : Math.min(virtualNow()!, pendingTs)),
     drops: () => undefined,
     ready: () => true,
     start(feed) {
@@ -169,6 +172,7 @@ export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
               const p = queue[qHead++];
               feed.sink.packet(p.bytes, 0, p.bytes.length, p.wireLen, p.tsMs, p.ifIndex, p.linkType);
             }
+            pendingTs = qHead < queue.length ? queue[qHead].tsMs : Infinity;
             if (qHead > 1024) {
               queue.splice(0, qHead);
               qHead = 0;
