@@ -34,7 +34,7 @@ export function clientServer(flows: readonly FlowRecord[]): { client: string; se
   return { client: flows[0]?.srcip ?? '', server: flows[0]?.dstip ?? '' };
 }
 
-const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 132: 'sctp' };
+const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6', 132: 'sctp' };
 export const protoName = (p: number): string => PROTO[p] ?? String(p);
 
 /** "4 flows, 3× tcp/443, 1× udp/5353 over 3m 2s" */

@@ -210,7 +210,7 @@ describe('flows screen', () => {
     expect(lines()[6]).toContain('[2 packets]');
     await press(KEY.esc);
     expect(lines()[7]).toBe('filter /: (none)');
-    expect(frame()).toContain('ipv6…');
+    expect(frame()).toContain('icmp6 fe80::');
     await press('/', ...'udp', KEY.esc);
     expect(lines()[7]).toBe('filter /: (none)');
   });
