@@ -63,6 +63,9 @@ examples:
   sudo flowsig watch -i eth0 | tee matches.ndjson
 `;
 
+/** match lines printed when the screen closes, at most */
+export const EXIT_LINES = 10_000;
+
 export interface WatchConfig {
   interfaces: string[];
   filter: string | undefined;
@@ -160,7 +163,9 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
     ? replaySource(cfg.replay, cfg.speed)
     : liveSource({ interfaces: cfg.interfaces, filter: cfg.filter, backend: cfg.backend });
 
-  const matches: WatchMatch[] = [];
+  // the lines printed when the screen closes: the newest EXIT_LINES (a monitor may run for weeks)
+  const lines: string[] = [];
+  let total = 0;
   const listeners: ((m: WatchMatch) => void)[] = [];
   const session = createWatchSession({
     source,
@@ -169,7 +174,11 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
     signatures: queries,
     windowMs: cfg.windowMs,
     onMatch(m) {
-      matches.push(m);
+      total++;
+      if (cfg.output === 'tui') {
+        lines.push(matchLine(m.match));
+        if (lines.length > EXIT_LINES * 2) lines.splice(0, lines.length - EXIT_LINES);
+      }
       for (const l of listeners) l(m);
     },
   });
@@ -198,9 +207,12 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
 
   if (cfg.output === 'tui') {
     // what the screen showed stays on record: one line per match on standard output
-    io.stdout.write(matches.length === 0 ? 'flowsig watch: no match\n' : `${matches.map((m) => matchLine(m.match)).join('\n')}\n`);
+    const shown = lines.slice(-EXIT_LINES);
+    const earlier = total - shown.length;
+    io.stdout.write(total === 0 ? 'flowsig watch: no match\n'
+      : `${earlier > 0 ? `flowsig watch: ${earlier} earlier match${earlier === 1 ? '' : 'es'} not shown (-o ndjson keeps every one)\n` : ''}${shown.join('\n')}\n`);
   }
-  if (!cfg.quiet) io.stderr.write(`${summaryLine(session, matches)}\n`);
+  if (!cfg.quiet) io.stderr.write(`${summaryLine(session, total)}\n`);
   if (end.failure) {
     io.stderr.write(`flowsig: ${end.failure.describe()}\n`);
     return 2;
@@ -236,13 +248,13 @@ async function runNdjson(session: WatchSession, listeners: ((m: WatchMatch) => v
   }
 }
 
-function summaryLine(session: WatchSession, matches: readonly WatchMatch[]): string {
+function summaryLine(session: WatchSession, total: number): string {
   const s = session.stats();
   const per = session.engine.signatures.map((sig) => `${sig.name}: ${sig.matches} match${sig.matches === 1 ? '' : 'es'}`).join(', ');
   // the pipeline's time (source start to last evaluation), not the UI's start-up or the time the screen stayed open
   const seconds = s.runMs / 1000;
   const rate = seconds > 0 ? Math.round(s.packets / seconds) : 0;
   const drops = s.drops === undefined ? '' : `, ${s.drops} dropped by kernel`;
-  return `flowsig: ${s.packets} packets${drops}; ${s.flowsExported} flows; ${per || 'no signature'}; ${matches.length} match${matches.length === 1 ? '' : 'es'} in all; `
+  return `flowsig: ${s.packets} packets${drops}; ${s.flowsExported} flows; ${per || 'no signature'}; ${total} match${total === 1 ? '' : 'es'} in all; `
     + `window ${formatDuration(s.windowMs)}; ${seconds.toFixed(2)} s (${rate} packets/s)`;
 }
