@@ -96,6 +96,8 @@ function runOnce(capture: GenerateResult & { path: string }, keep: boolean, show
     }
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
+    // the server leaves its socket file behind
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
   }
   const exit = readFileSync(finished, 'utf8').trim();
   const err = readFileSync(summary, 'utf8').replace(/\x1b\[\?25h/g, '');

@@ -85,6 +85,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box', () => {
     } finally {
       piped?.kill('SIGINT');
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
       spawnSync(`${ROOT}scripts/lab`, ['down', name]);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -43,7 +43,11 @@ function startWatch(args: string): { screen(): string; keys(...k: string[]): voi
 }
 
 afterEach(() => {
-  for (const s of servers.splice(0)) spawnSync('tmux', ['-L', s, 'kill-server']);
+  for (const s of servers.splice(0)) {
+    spawnSync('tmux', ['-L', s, 'kill-server']);
+    // the server leaves its socket file behind
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, s), { force: true });
+  }
 });
 
 describe.skipIf(!HAVE_TMUX)('flowsig watch in a terminal (tmux)', () => {
