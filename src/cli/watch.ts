@@ -256,5 +256,5 @@ function summaryLine(session: WatchSession, total: number): string {
   const rate = seconds > 0 ? Math.round(s.packets / seconds) : 0;
   const drops = s.drops === undefined ? '' : `, ${s.drops} dropped by kernel`;
   return `flowsig: ${s.packets} packets${drops}; ${s.flowsExported} flows; ${per || 'no signature'}; ${total} match${total === 1 ? '' : 'es'} in all; `
-    + `window ${formatDuration(s.windowMs)}; ${seconds.toFixed(2)} s (${rate} packets/s)`;
+    + `window ${formatDuration(s.windowMs)}; ${seconds.toFixed(2)} s (${rate} packets/s), ${(s.runCpuMs / 1000).toFixed(2)} s CPU`;
 }

@@ -50,6 +50,8 @@ export interface WatchStats {
   uptimeMs: number;
   /** wall time from the source's start to its end (and the last evaluation), or until now while running */
   runMs: number;
+  /** CPU time (user + system, all threads) over the same span, ms */
+  runCpuMs: number;
   /** the meter's clock (record time), NaN before the first packet */
   clockMs: number;
   source: string;
@@ -72,6 +74,8 @@ export interface WatchSession {
   readonly pipeline: FlowPipeline;
   readonly fields: readonly FieldDef[];
 }
+
+const cpuMs = (u: NodeJS.CpuUsage | undefined) => (u ? (u.user + u.system) / 1000 : 0);
 
 export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   const recent: FlowRecord[] = [];
@@ -106,6 +110,8 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   let stopRequested = false;
   let runStarted = NaN;
   let runEnded = NaN;
+  let cpuStarted: NodeJS.CpuUsage | undefined;
+  let cpuEnded: NodeJS.CpuUsage | undefined;
 
   function tick(): void {
     const clock = opts.source.clock();
@@ -123,6 +129,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
 
   async function run(): Promise<SourceEnd> {
     runStarted = performance.now();
+    cpuStarted = process.cpuUsage();
     rates.sample(runStarted, 0, 0);
     running = opts.source.start({ sink, record: onRecord });
     if (stopRequested) running.stop();
@@ -136,6 +143,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
     pipeline.meter.flush('eof');
     evaluate();
     runEnded = performance.now();
+    cpuEnded = process.cpuUsage(cpuStarted);
     rates.sample(runEnded, pipeline.counters.read, counts.bytes);
     state = end.reason === 'eof' ? 'ended' : 'stopped';
     if (end.failure) failure = end.failure.describe();
@@ -163,6 +171,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
         matches: engine.reported,
         uptimeMs: now - started,
         runMs: Number.isNaN(runStarted) ? 0 : (Number.isNaN(runEnded) ? now : runEnded) - runStarted,
+        runCpuMs: cpuMs(cpuEnded ?? (cpuStarted ? process.cpuUsage(cpuStarted) : undefined)),
         clockMs,
         source: opts.source.label,
         state: state === 'running' && !opts.source.ready() ? 'starting' : state,

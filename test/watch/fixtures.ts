@@ -41,6 +41,7 @@ export const STATS: WatchStats = {
   matches: 1,
   uptimeMs: 65_000,
   runMs: 65_000,
+  runCpuMs: 1000,
   clockMs: 0,
   source: 'replay captures/skype-bad-1.pcapng ×10',
   state: 'running',
