@@ -91,8 +91,6 @@ interface Slot {
   passed: FlowRecord[];
   passes: ((r: FlowRecord) => boolean)[];
   window: FlowRecord[];
-  /** first live index in `window` (evicted records are dropped in batches) */
-  head: number;
   dirty: boolean;
   /** reported keys → newest etime among their members (pruned as they leave the window) */
   seen: Map<string, number>;
@@ -107,7 +105,6 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       passed: [],
       passes: uniqueFilters(query),
       window: [],
-      head: 0,
       dirty: false,
       seen: new Map(),
     };
@@ -134,18 +131,15 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
 
   function evict(slot: Slot): void {
     const oldest = now - windowMs;
+    // exact, not a prefix: records arrive in export order, which is not quite etime order (an idle
+    // flow leaves the meter up to the idle timeout after its last packet, a FIN flow 2 s after), and
+    // a reported key below may only be forgotten once every one of its records has left
     const w = slot.window;
-    // records arrive roughly in etime order (flows end in clock order); a late
-    // long flow stays until the ones before it leave, which only keeps more
-    let h = slot.head;
-    while (h < w.length && w[h].etime < oldest) h++;
-    if (h > 0 && h * 2 >= w.length) {
-      slot.window = w.slice(h);
-      h = 0;
-    }
-    slot.head = h;
+    let kept = 0;
+    for (let i = 0; i < w.length; i++) if (w[i].etime >= oldest) w[kept++] = w[i];
+    w.length = kept;
     for (const [key, etime] of slot.seen) if (etime < oldest) slot.seen.delete(key);
-    slot.sig.windowRecords = slot.window.length - slot.head;
+    slot.sig.windowRecords = kept;
   }
 
   function evaluate(): WatchMatch[] {
@@ -162,7 +156,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       let matches: Match[];
       try {
         const runner = createQueryRunner(slot.sig.query);
-        for (let i = slot.head; i < slot.window.length; i++) runner.push(slot.window[i]);
+        for (const r of slot.window) runner.push(r);
         matches = runner.finish().matches;
         slot.sig.error = undefined;
       } catch (err) {
@@ -202,7 +196,6 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
         // a disabled signature keeps no window; enabled again, it starts from the records that come next
         slot.window = [];
         slot.passed = [];
-        slot.head = 0;
         slot.sig.windowRecords = 0;
         slot.dirty = false;
       }

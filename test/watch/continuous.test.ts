@@ -127,6 +127,31 @@ S branch A -> f -> g -> "output"`, 'udp.nfql');
   });
 });
 
+describe('records out of etime order (idle flows leave the meter after FIN flows that ended later)', () => {
+  it('a match is still reported once when its records are older than records pushed before them', () => {
+    const q = compileQuery(`
+splitter S {}
+filter f { proto = udp }
+grouper g { aggregate srcip }
+"input" -> S
+S branch A -> f -> g -> "output"`, 'by-source.nfql');
+    const engine = createContinuousEngine([{ query: q, file: 'by-source.nfql' }], { windowMs: 1000 });
+    const rec = (id: number, src: string, etime: number) => ({ rec_id: id, stime: etime, etime, duration: 0, proto: 17, srcip: src, dstip: '10.0.0.9' }) as unknown as FlowRecord;
+    const keys: string[] = [];
+    engine.push(rec(1, '10.0.0.1', 5000));
+    engine.push(rec(2, '10.0.0.2', 4500)); // exported after record 1 though it ended before
+    keys.push(...engine.evaluate().map((m) => m.key));
+    expect(engine.signatures[0].windowRecords).toBe(2);
+    // record 2 leaves the window (and its match is forgotten) though record 1, pushed before it, stays
+    engine.push(rec(3, '10.0.0.3', 5800));
+    keys.push(...engine.evaluate().map((m) => m.key));
+    expect(engine.signatures[0].windowRecords).toBe(2);
+    engine.push(rec(4, '10.0.0.4', 5900));
+    keys.push(...engine.evaluate().map((m) => m.key));
+    expect(keys).toEqual(['2', '1', '3', '4']); // each once (the runner gives groups in time order)
+  });
+});
+
 describe('filter-only signatures', () => {
   it('report each passing record once, at the next evaluation, without a window', () => {
     const q = compileQuery('filter f-mdns { dstport = 5353 }', 'mdns.nfql');
