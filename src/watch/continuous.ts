@@ -12,7 +12,9 @@
  *                  before are returned, each exactly once
  *
  * A match is identified by the set of its member records' rec_id: the same
- * members found again at a later evaluation are not reported again. The
+ * members found again at a later evaluation are not reported again, nor is a
+ * match holding every record of one already reported (a group that kept
+ * growing after it first passed its group filter: the first report stands). The
  * caller evaluates on a short tick (the watch session: every 250 ms), so a
  * match is reported well within a second of the record completing it.
  *
@@ -94,6 +96,8 @@ interface Slot {
   dirty: boolean;
   /** reported keys → newest etime among their members (pruned as they leave the window) */
   seen: Map<string, number>;
+  /** the same reports as rec_id sets, to recognise a match that grew */
+  reportedSets: Map<string, Set<number>>;
 }
 
 export function createContinuousEngine(queries: readonly { query: CheckedQuery; file: string }[], opts: ContinuousOptions = {}): ContinuousEngine {
@@ -107,6 +111,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       window: [],
       dirty: false,
       seen: new Map(),
+      reportedSets: new Map(),
     };
   });
   const windowMs = opts.windowMs ?? windowFor(slots.filter((s) => !s.direct).map((s) => s.sig.neededWindowMs));
@@ -138,7 +143,12 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
     let kept = 0;
     for (let i = 0; i < w.length; i++) if (w[i].etime >= oldest) w[kept++] = w[i];
     w.length = kept;
-    for (const [key, etime] of slot.seen) if (etime < oldest) slot.seen.delete(key);
+    for (const [key, etime] of slot.seen) {
+      if (etime < oldest) {
+        slot.seen.delete(key);
+        slot.reportedSets.delete(key);
+      }
+    }
     slot.sig.windowRecords = kept;
   }
 
@@ -166,10 +176,11 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       for (const m of matches) {
         const ids = m.flows.map((f) => f.rec_id).sort((a, b) => a - b);
         const key = ids.join(',');
-        if (slot.seen.has(key)) continue;
+        if (slot.seen.has(key) || grewFrom(slot.reportedSets, ids)) continue;
         let newest = -Infinity;
         for (const f of m.flows) if (f.etime > newest) newest = f.etime;
         slot.seen.set(key, newest);
+        slot.reportedSets.set(key, new Set(ids));
         slot.sig.matches++;
         const branches = new Map<number, string[]>();
         for (const g of m.groups) {
@@ -232,6 +243,25 @@ function recordMatch(slot: Slot, r: FlowRecord): WatchMatch {
     groups: [{ branch, group: { id: sig.matches - 1, members: [r], stime: r.stime, etime: r.etime, fields: r } }],
   };
   return { match, signature: sig.name, seq: 0, branches: new Map([[r.rec_id, [branchLabel(sig.query, branch)]]]), key: String(r.rec_id) };
+}
+
+/**
+ * Whether a match holds every record of one already reported: the same incident, grown (a group
+ * that gained records after it first passed its group filter). Its first report stands.
+ */
+function grewFrom(reported: ReadonlyMap<string, ReadonlySet<number>>, ids: readonly number[]): boolean {
+  for (const set of reported.values()) {
+    if (set.size >= ids.length) continue;
+    let all = true;
+    for (const id of set) {
+      if (!ids.includes(id)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
 }
 
 /** A branch's name for people: a query without a merger has one unnamed branch, called by its filter's name. */

@@ -152,6 +152,34 @@ S branch A -> f -> g -> "output"`, 'by-source.nfql');
   });
 });
 
+describe('a group that grows after it matched', () => {
+  it('is reported once, with the records it had then; another group is a new match', () => {
+    const q = compileQuery(`
+splitter S {}
+filter f { proto = udp }
+grouper g {
+  module m { srcip = srcip }
+  aggregate srcip, count(rec_id) as flows
+}
+groupfilter gf { flows >= 2 }
+"input" -> S
+S branch A -> f -> g -> gf -> "output"`, 'chatty.nfql');
+    const engine = createContinuousEngine([{ query: q, file: 'chatty.nfql' }], { windowMs: 60_000 });
+    const rec = (id: number, src: string, etime: number) => ({ rec_id: id, stime: etime, etime, duration: 0, proto: 17, srcip: src, dstip: '10.0.0.9' }) as unknown as FlowRecord;
+    const keys: string[] = [];
+    const step = (...recs: FlowRecord[]) => {
+      for (const r of recs) engine.push(r);
+      keys.push(...engine.evaluate().map((m) => m.key));
+    };
+    step(rec(1, '10.0.0.1', 1000));
+    step(rec(2, '10.0.0.1', 2000));
+    step(rec(3, '10.0.0.1', 3000));
+    step(rec(4, '10.0.0.2', 4000), rec(5, '10.0.0.2', 5000), rec(6, '10.0.0.1', 6000));
+    expect(keys).toEqual(['1,2', '4,5']);
+    expect(engine.signatures[0].matches).toBe(2);
+  });
+});
+
 describe('filter-only signatures', () => {
   it('report each passing record once, at the next evaluation, without a window', () => {
     const q = compileQuery('filter f-mdns { dstport = 5353 }', 'mdns.nfql');
