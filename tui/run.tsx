@@ -30,13 +30,17 @@ export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, su
   });
   // without a terminal on standard input there are no keys: the screen runs until the replay ends or a signal
   const interactive = opts.stdin.isTTY === true;
-  const app = render(<App store={store} onQuit={() => quit()} rows={opts.stdout.rows ?? 40} interactive={interactive} />, {
+  const view = () => <App store={store} onQuit={() => quit()} rows={opts.stdout.rows ?? 40} interactive={interactive} />;
+  const app = render(view(), {
     stdout: opts.stdout,
     stdin: opts.stdin,
     exitOnCtrlC: false,
     patchConsole: false,
     maxFps: opts.fps ?? 10,
   });
+  // list lengths follow the terminal's height
+  const onResize = () => app.rerender(view());
+  opts.stdout.on('resize', onResize);
   const onSignal = () => quit();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -56,6 +60,7 @@ export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, su
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    opts.stdout.off('resize', onResize);
     store.close();
     app.unmount();
     await app.waitUntilExit().catch(() => {});
