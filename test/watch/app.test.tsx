@@ -10,7 +10,7 @@ import type { WatchMatch } from '../../src/watch/continuous.js';
 import type { WatchSession } from '../../src/watch/session.js';
 import { skypeBad, snapshot, STATS } from './fixtures.js';
 
-const KEY = { enter: '\r', esc: '\u001B', tab: '\t', shiftTab: '\u001B[Z', up: '\u001B[A', down: '\u001B[B', backspace: '\u007F', ctrlC: '\u0003' };
+const KEY = { pageUp: '\u001B[5~', pageDown: '\u001B[6~', enter: '\r', esc: '\u001B', tab: '\t', shiftTab: '\u001B[Z', up: '\u001B[A', down: '\u001B[B', backspace: '\u007F', ctrlC: '\u0003' };
 const settle = () => new Promise((r) => setImmediate(r));
 
 async function mount(snap: WatchSnapshot = snapshot(), rows = 50) {
@@ -84,6 +84,10 @@ describe('matches screen', () => {
     await press('j');
     expect(selected()[0]).toContain('#1');
     await press('k', 'j');
+    expect(selected()[0]).toContain('#1');
+    await press(KEY.pageUp);
+    expect(selected()[0]).toContain('#2');
+    await press(KEY.pageDown);
     expect(selected()[0]).toContain('#1');
     const [m] = skypeBad().matches;
     store.set({ ...snap, matches: [{ ...m, key: 'newest', match: { ...m.match, match: 3 } }, ...snap.matches] });
