@@ -1,13 +1,14 @@
 /**
  * `flowsig watch` on a terminal: the session runs at full speed; the store
- * copies a snapshot at most 10 times a second and Ink redraws from it. `q`
+ * copies a snapshot once per signature tick (4 times a second) and Ink
+ * redraws from it, and after a key, at most 10 times a second. `q`
  * stops the source, which flushes the meter and evaluates the signatures a
  * last time before the screen closes; a replay that reaches the end of its
  * file keeps the screen until `q` (or closes at once with --exit-at-end).
  */
 import { render } from 'ink';
 import type { WatchMatch } from '../src/watch/continuous.js';
-import type { WatchSession } from '../src/watch/session.js';
+import { TICK_MS, type WatchSession } from '../src/watch/session.js';
 import type { SourceEnd } from '../src/watch/sources.js';
 import { App } from './App.js';
 import { createSessionStore } from './store.js';
@@ -16,13 +17,15 @@ export interface WatchUiOptions {
   exitAtEnd: boolean;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
-  /** refreshes per second */
+  /** screen redraws per second at most (keys answer within a frame) */
   fps?: number;
+  /** data refreshes per second: the signatures run every 250 ms, so 4 shows every result */
+  dataFps?: number;
 }
 
 /** Runs the session under the UI; resolves when the user quit (or the replay ended with exitAtEnd). */
 export async function runWatchUi(session: WatchSession, opts: WatchUiOptions, subscribe: (listener: (m: WatchMatch) => void) => void): Promise<SourceEnd> {
-  const store = createSessionStore(session, opts.fps ?? 10);
+  const store = createSessionStore(session, opts.dataFps ?? 1000 / TICK_MS);
   subscribe(store.addMatch);
   let quit: () => void = () => {};
   const quitRequested = new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * The one store the screens read. It copies what they show out of the watch
- * session (src/watch/session.ts) at most `fps` times a second, into an
+ * session (src/watch/session.ts) `fps` times a second, into an
  * immutable snapshot: the pipeline never waits for the screen, and a burst
  * of matches costs one list update per refresh (the list is bounded).
  */
