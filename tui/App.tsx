@@ -4,7 +4,7 @@
  * from the store's snapshot; the component state is only where the user is.
  */
 import { Box, useInput } from 'ink';
-import { useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useReducer, useRef, useSyncExternalStore } from 'react';
 import { compileFlowFilter } from './filter.js';
 import { Flows, FLOW_SORTS, type FlowSort } from './screens/Flows.js';
 import { Header } from './screens/Header.js';
@@ -140,6 +140,8 @@ export function App({ store, onQuit, rows = 40, interactive = true }: AppProps) 
   }, { isActive: interactive });
 
   const { screen, sort, filterText, editing, sigIndex } = state;
+  // the store copies flows only while they are on screen
+  useEffect(() => store.showFlows?.(screen === 'flows'), [store, screen]);
   const matchIndex = indexOf(snap.matches, state.selectedKey);
   const detail = screen === 'detail' ? snap.matches[matchIndex] : undefined;
   return (

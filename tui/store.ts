@@ -41,6 +41,8 @@ export interface WatchStore {
   get(): WatchSnapshot;
   subscribe(listener: () => void): () => void;
   setEnabled(name: string, enabled: boolean): void;
+  /** whether a screen showing flows is open: the open and recent flows are copied only then */
+  showFlows?(on: boolean): void;
 }
 
 const signatureView = (s: WatchSignature): SignatureView => ({
@@ -52,6 +54,7 @@ export function createSessionStore(session: WatchSession, fps = 10): WatchStore 
   let matches: WatchMatch[] = [];
   let pending: WatchMatch[] = [];
   const listeners = new Set<() => void>();
+  let flows = false;
   let snapshot = build();
 
   function build(): WatchSnapshot {
@@ -63,8 +66,8 @@ export function createSessionStore(session: WatchSession, fps = 10): WatchStore 
       stats: session.stats(),
       matches,
       signatures: session.engine.signatures.map(signatureView),
-      active: session.activeFlows(ACTIVE_FLOWS_SHOWN),
-      recent: session.recentFlows(),
+      active: flows ? session.activeFlows(ACTIVE_FLOWS_SHOWN) : [],
+      recent: flows ? session.recentFlows() : [],
       fields: session.fields,
     };
   }
@@ -84,6 +87,11 @@ export function createSessionStore(session: WatchSession, fps = 10): WatchStore 
     setEnabled(name, enabled) {
       session.engine.setEnabled(name, enabled);
       refresh();
+    },
+    showFlows(on) {
+      if (on === flows) return;
+      flows = on;
+      if (on) refresh();
     },
     addMatch(m) {
       pending.push(m);

@@ -309,6 +309,20 @@ describe('the store', () => {
     }
   });
 
+  it('copies the open and recent flows only while the flows screen is open', () => {
+    const store = createSessionStore(fakeSession(), 4);
+    try {
+      expect([store.get().active.length, store.get().recent.length]).toEqual([0, 0]);
+      store.showFlows!(true);
+      expect([store.get().active.length, store.get().recent.length]).toEqual([12, 68]);
+      store.showFlows!(false);
+      store.refresh();
+      expect([store.get().active.length, store.get().recent.length]).toEqual([0, 0]);
+    } finally {
+      store.close();
+    }
+  });
+
   it('refreshes on its own at the rate asked (fake timers)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     try {

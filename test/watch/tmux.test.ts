@@ -72,6 +72,12 @@ describe.skipIf(!HAVE_TMUX)('flowsig watch in a terminal (tmux)', () => {
     w.keys('Escape');
     await w.waitFor('[matches]');
 
+    w.keys('f');
+    const flows = await w.waitFor('Recently exported (68)');
+    expect(flows).toMatch(/^tcp {3}\[2001:db8:64:1::2\]:40001 +→ \[64:ff9b::6440:b\]:443 +28 +3\.07kB +57\.1s fin +nat64 100\.64\.0\.11 {2}xlat nat64-v6$/m);
+    w.keys('m');
+    await w.waitFor('[matches]');
+
     w.keys('q');
     const after = await w.waitFor('client 2001:db8:64:1::2 → server 64:ff9b::6440:b  (4 flows');
     expect(after).toMatch(/^skype-nat64-login #1 {2}2026-11-24 08:51:23\.906214 {2}client 2001:db8:64:1::2 → server 64:ff9b::6440:b {2}\(4 flows: 1× udp\/5353, 3× tcp\/443 in 2m 54s\)$/m);
