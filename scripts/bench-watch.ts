@@ -8,6 +8,8 @@
  *
  *   node dist/scripts/bench-watch.js [--packets 1M] [--seed N] [--runs 3] [--keep]
  *
+ * --keep keeps a capture it generated (one found in the cache always stays) and its work files.
+ *
  * Target: ≥ 1 000 000 packets/s. The machine may be shared: every run is
  * printed, and the verdict uses the median run.
  */
@@ -38,14 +40,15 @@ function parseOptions(argv: readonly string[]): { packets: number; seed: number;
   return o;
 }
 
-function ensureCapture(seed: number, packets: number): GenerateResult & { path: string } {
+/** The capture from the cache `npm run bench` shares, or freshly generated (`generated`: remove it afterwards unless --keep). */
+function ensureCapture(seed: number, packets: number): GenerateResult & { path: string; generated: boolean } {
   mkdirSync(BENCH_DIR, { recursive: true });
   const path = join(BENCH_DIR, `seed${seed}-${packets}.pcap`);
   const sidecar = `${path}.json`;
-  if (existsSync(path) && existsSync(sidecar)) return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GenerateResult), path };
+  if (existsSync(path) && existsSync(sidecar)) return { ...(JSON.parse(readFileSync(sidecar, 'utf8')) as GenerateResult), path, generated: false };
   const result = generateCapture({ packets, seed, path });
   writeFileSync(sidecar, JSON.stringify(result));
-  return { ...result, path };
+  return { ...result, path, generated: true };
 }
 
 function main(): number {
@@ -58,11 +61,19 @@ function main(): number {
   process.stdout.write(`flowsig watch benchmark: ${capture.packets.toLocaleString('en-US')} packets (${capture.path}), screen on in a 160×50 tmux terminal, ${opts.runs} run${opts.runs === 1 ? '' : 's'}\n`);
   const rates: number[] = [];
   const cpuRates: number[] = [];
-  for (let run = 1; run <= opts.runs; run++) {
-    const result = runOnce(capture, opts.keep, run === 1);
-    if (result === undefined) return 1;
-    rates.push(result.rate);
-    cpuRates.push(result.cpuRate);
+  try {
+    for (let run = 1; run <= opts.runs; run++) {
+      const result = runOnce(capture, opts.keep, run === 1);
+      if (result === undefined) return 1;
+      rates.push(result.rate);
+      cpuRates.push(result.cpuRate);
+    }
+  } finally {
+    // a capture this run made goes (as `npm run bench` does with its own); one found in the cache stays
+    if (capture.generated && !opts.keep) {
+      rmSync(capture.path, { force: true });
+      rmSync(`${capture.path}.json`, { force: true });
+    }
   }
   const sorted = [...rates].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
