@@ -16,8 +16,9 @@ import { LAB_USAGE, runLab } from './lab.js';
 import { parsePortsArgs, PORTS_USAGE, runPorts } from './ports.js';
 import { LEARN_USAGE, runLearn } from './learn.js';
 import { QUERY_USAGE, runQuery } from './query.js';
+import { runWatch, WATCH_USAGE } from './watch.js';
 
-const COMMANDS = ['flows', 'query', 'check', 'learn', 'lab', 'ports', 'collect', 'help', 'version'];
+const COMMANDS = ['flows', 'query', 'check', 'learn', 'watch', 'collect', 'ports', 'lab', 'help', 'version'];
 
 export const USAGE = `usage: flowsig COMMAND [options]
 
@@ -32,6 +33,7 @@ commands:
   ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
   collect    receive IPFIX / NetFlow v9 / v5 over UDP, or read IPFIX files, as flow records
   learn      learn an NFQL signature from working (--good) and failing (--bad) runs
+  watch      live capture (or a replayed capture) with signatures evaluated continuously, in a terminal UI
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
@@ -74,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'learn':
         return runLearn(rest);
+      case 'watch':
+        return await runWatch(rest);
       default:
         throw new UsageError(`unknown command "${command}"${suggest(command, COMMANDS)} (see flowsig help)`);
     }
@@ -96,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function help(topic: string | undefined): number {
-  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE, collect: COLLECT_USAGE, learn: LEARN_USAGE };
+  const usage: Record<string, string> = { flows: FLOWS_USAGE, query: QUERY_USAGE, check: CHECK_USAGE, lab: LAB_USAGE, ports: PORTS_USAGE, collect: COLLECT_USAGE, learn: LEARN_USAGE, watch: WATCH_USAGE };
   process.stdout.write(topic !== undefined && topic in usage ? usage[topic] : USAGE);
   return 0;
 }

@@ -100,6 +100,32 @@ export interface Meter {
   readonly stats: MeterStats;
   /** flows currently open */
   activeFlows(): number;
+  /**
+   * Read-only look at open flows, most recently active first (then the ones
+   * closing after FIN/RST), at most `limit` of them: for displays (`flowsig
+   * watch`). Allocates one small object per flow returned; O(limit).
+   */
+  activeSnapshot(limit: number): ActiveFlow[];
+}
+
+/** An open flow as `Meter.activeSnapshot` shows it (initiator direction; responder counters when biflow). */
+export interface ActiveFlow {
+  stime: number;
+  etime: number;
+  duration: number;
+  ipver: number;
+  proto: number;
+  srcip: string;
+  srcport: number;
+  dstip: string;
+  dstport: number;
+  packets: number;
+  bytes: number;
+  rev_packets: number;
+  rev_bytes: number;
+  input: number;
+  /** FIN in every direction or RST seen: the flow ends after the close linger */
+  closing: boolean;
 }
 
 const NONE = -1;
@@ -664,7 +690,36 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     fragments.clear();
   }
 
-  return { packet, advance, flush, stats, activeFlows: () => open };
+  function activeFlow(s: number): ActiveFlow {
+    const base = s * KW;
+    const ver = keys[base + W_PROTO] >>> 8;
+    const proto = keys[base + W_PROTO] & 0xff;
+    const ports = keys[base + W_PORTS];
+    let srcW = W_SRC, dstW = W_DST, sport = ports >>> 16, dport = ports & 0xffff;
+    if (initOrient[s] === 1) {
+      srcW = W_DST; dstW = W_SRC;
+      if (proto !== 1 && proto !== 58) {
+        const t = sport; sport = dport; dport = t;
+      }
+    }
+    const d = s * 2;
+    return {
+      stime: stime[s], etime: etime[s], duration: etime[s] - stime[s], ipver: ver, proto,
+      srcip: addrText(keys, base + srcW, ver), srcport: sport,
+      dstip: addrText(keys, base + dstW, ver), dstport: dport,
+      packets: pkts[d], bytes: octets[d], rev_packets: pkts[d + 1], rev_bytes: octets[d + 1],
+      input: ifIndexOf[s], closing: (state[s] & S_CLOSING) !== 0,
+    };
+  }
+
+  function activeSnapshot(limit: number): ActiveFlow[] {
+    const out: ActiveFlow[] = [];
+    for (let s = lruTail; s !== NONE && out.length < limit; s = listPrev[s]) out.push(activeFlow(s));
+    for (let s = closeTail; s !== NONE && out.length < limit; s = listPrev[s]) out.push(activeFlow(s));
+    return out;
+  }
+
+  return { packet, advance, flush, stats, activeFlows: () => open, activeSnapshot };
 }
 
 function readAddr(buf: Buffer, off: number, v4: boolean, into: Int32Array, at: number): void {
