@@ -6,7 +6,7 @@ import { InputError } from '../capture/types.js';
 import { meterFields } from '../flow/fields.js';
 import { readChunks } from '../flow/flowfile.js';
 import type { FlowRecord } from '../flow/record.js';
-import { startCollector } from '../ipfix/collector.js';
+import { bindCollector, type Collector, listenText } from '../ipfix/collector.js';
 import { describeMalformed, type Damage, type ExporterStats } from '../ipfix/decode.js';
 import { DEFAULT_PEN } from '../ipfix/encode.js';
 import { createIpfixFileParser } from '../ipfix/file.js';
@@ -67,10 +67,10 @@ export interface CollectConfig {
   quiet: boolean;
 }
 
-function parseListen(text: string): { address: string; port: number } {
+export function parseListen(text: string, option = '--listen'): { address: string; port: number } {
   if (/^\d+$/.test(text)) return { address: '::', port: Number(text) };
   const m = /^\[([^\]]*)\]:(\d+)$/.exec(text) ?? /^([^:]*):(\d+)$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen ${text}: expected [ADDR]:PORT, e.g. :4739, 0.0.0.0:2055 or [::1]:4739`);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`${option} ${text}: expected [ADDR]:PORT, e.g. :4739, 0.0.0.0:2055 or [::1]:4739`);
   return { address: m[1] === '' ? '::' : m[1], port: Number(m[2]) };
 }
 
@@ -209,27 +209,15 @@ async function listen(
     sink.write(rec);
     if (records >= limit) stop();
   };
-  let collector = startCollector({ address: at.address, port: at.port, pen: cfg.pen, onMalformed }, onRecord);
+  let collector: Collector;
   try {
-    await collector.ready;
+    collector = await bindCollector({ address: at.address, port: at.port, pen: cfg.pen, onMalformed }, onRecord);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (at.address === '::' && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
-      // no IPv6 here: the IPv4 wildcard
-      collector = startCollector({ address: '0.0.0.0', port: at.port, pen: cfg.pen, onMalformed }, onRecord);
-      try {
-        await collector.ready;
-      } catch (err2) {
-        stderr.write(`flowsig: --listen ${at.address}:${at.port}: ${(err2 as Error).message}\n`);
-        return 1;
-      }
-    } else {
-      stderr.write(`flowsig: --listen ${at.address}:${at.port}: ${(err as Error).message}\n`);
-      return 1;
-    }
+    stderr.write(`flowsig: --listen ${listenText(at)}: ${(err as Error).message}\n`);
+    return 1;
   }
   const bound = collector.address();
-  say(`flowsig: collecting on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port} (IPFIX, NetFlow v9, v5); Ctrl-C to stop`);
+  say(`flowsig: collecting on ${listenText(bound)} (IPFIX, NetFlow v9, v5); Ctrl-C to stop`);
   const tick = setInterval(() => sink.flush(), 250);
   const timer = cfg.durationMs === undefined ? undefined : setTimeout(stop, cfg.durationMs);
   process.on('SIGINT', stop);

@@ -19,7 +19,11 @@ import { openTextOutput } from '../report/output.js';
 import type { WatchMatch } from '../watch/continuous.js';
 import { createWatchSession, type WatchSession } from '../watch/session.js';
 import { compileSignatures, signatureFiles } from '../watch/signatures.js';
-import { liveSource, replaySource, type ReplaySpeed, type SourceEnd, type WatchSource } from '../watch/sources.js';
+import { collectorSource, liveSource, replaySource, type ReplaySpeed, type SourceEnd, type WatchSource } from '../watch/sources.js';
+import { listenText } from '../ipfix/collector.js';
+import { describeMalformed } from '../ipfix/decode.js';
+import { DEFAULT_PEN } from '../ipfix/encode.js';
+import { parseListen } from './collect.js';
 import { matchLine } from '../watch/summary.js';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -30,6 +34,8 @@ export const WATCH_OPTIONS: readonly OptionSpec[] = [
   { long: 'replay', value: 'FILE', help: 'replay a capture (pcap, pcapng) through the same pipeline, paced by its timestamps' },
   { long: 'speed', value: 'N|max', help: 'replay speed: 1 (default) is real time, 10 ten times faster, max as fast as possible' },
   { long: 'exit-at-end', help: 'replay: exit when the file ends instead of keeping the screen until q' },
+  { long: 'collect', value: '[ADDR]:PORT', help: 'receive IPFIX / NetFlow v9 / v5 flow records over UDP (from routers or other flowsig boxes) instead of packets' },
+  { long: 'pen', value: 'N', help: `with --collect: private enterprise number of flowsig's own elements (default ${DEFAULT_PEN})` },
   { long: 'signatures', short: 's', value: 'SIG', repeatable: true, help: 'an NFQL signature file, or a folder: every *.nfql in it; repeat for several (default: the shipped learned/)' },
   { long: 'window', value: 'DURATION', help: 'how much record time the signatures see (default: the longest any signature needs, else 10m)' },
   { long: 'output', short: 'o', value: 'tui|ndjson', help: 'tui (default on a terminal) or ndjson: one line per match, as `flowsig query -o ndjson` (default otherwise)' },
@@ -41,6 +47,7 @@ export const WATCH_OPTIONS: readonly OptionSpec[] = [
 
 export const WATCH_USAGE = `usage: flowsig watch -i IFACE [-i IFACE …] [-s SIG|DIR …] [options] [BPF filter]
        flowsig watch --replay FILE [--speed N|max] [-s SIG|DIR …] [options]
+       flowsig watch --collect [ADDR]:PORT [-s SIG|DIR …] [options]
 
 Watch traffic as it happens: flow records from a live capture (or a replayed
 capture) go through NFQL signatures continuously, and every match is shown
@@ -61,6 +68,7 @@ examples:
   flowsig watch --replay captures/skype-bad-1.pcapng --speed max -o ndjson
   sudo flowsig watch -i eth0 -i nat64 -s learned/ 'not port 22'
   sudo flowsig watch -i eth0 | tee matches.ndjson
+  flowsig watch --collect :4739 -s learned/        # records exported by routers or other flowsig boxes
 `;
 
 /** match lines printed when the screen closes, at most */
@@ -71,6 +79,9 @@ export interface WatchConfig {
   filter: string | undefined;
   backend: CaptureBackend;
   replay: string | undefined;
+  /** --collect: where to receive IPFIX / NetFlow */
+  collect: { address: string; port: number } | undefined;
+  pen: number;
   speed: ReplaySpeed;
   exitAtEnd: boolean;
   signatures: { file: string; text: string }[];
@@ -98,8 +109,13 @@ export function parseWatchArgs(argv: readonly string[], stdoutIsTty: boolean): W
   if (a.flags.has('help')) return 'help';
   const interfaces = a.options.get('interface') ?? [];
   const replay = a.options.get('replay')?.[0];
-  if (replay === undefined && interfaces.length === 0) throw new UsageError('no input: give -i IFACE (live) or --replay FILE');
-  if (replay !== undefined && interfaces.length > 0) throw new UsageError('give either -i IFACE or --replay FILE, not both');
+  const collectText = a.options.get('collect')?.[0];
+  const inputs = (interfaces.length > 0 ? 1 : 0) + (replay !== undefined ? 1 : 0) + (collectText !== undefined ? 1 : 0);
+  if (inputs === 0) throw new UsageError('no input: give -i IFACE (live), --replay FILE or --collect [ADDR]:PORT');
+  if (inputs > 1) throw new UsageError('give one input: -i IFACE, --replay FILE or --collect [ADDR]:PORT');
+  const penText = a.options.get('pen')?.[0];
+  if (penText !== undefined && collectText === undefined) throw new UsageError('--pen goes with --collect');
+  if (penText !== undefined && (!/^\d+$/.test(penText) || Number(penText) < 1 || Number(penText) > 4294967295)) throw new UsageError(`--pen ${penText}: expected a whole number from 1 to 4294967295`);
   if (a.positionals.length > 0 && interfaces.length === 0) throw new UsageError(`unexpected argument "${a.positionals[0]}" (a capture filter applies to live capture with -i)`);
   if (interfaces.includes('any')) throw new UsageError('-i any: the "any" device does not say which interface a packet came from; give each interface with its own -i');
   const speedText = a.options.get('speed')?.[0];
@@ -131,6 +147,8 @@ export function parseWatchArgs(argv: readonly string[], stdoutIsTty: boolean): W
     filter: a.positionals.length > 0 ? a.positionals.join(' ') : undefined,
     backend: backendText as CaptureBackend,
     replay,
+    collect: collectText === undefined ? undefined : parseListen(collectText, '--collect'),
+    pen: penText === undefined ? DEFAULT_PEN : Number(penText),
     speed,
     exitAtEnd: a.flags.has('exit-at-end'),
     signatures: sigArgs.flatMap((s) => signatureFiles(s)),
@@ -159,9 +177,27 @@ export async function runWatch(argv: readonly string[], io: WatchIo = { stdout: 
     io.stderr.write(`${errors.join('\n')}\n`);
     return 2;
   }
-  const source: WatchSource = cfg.replay !== undefined
-    ? replaySource(cfg.replay, cfg.speed)
-    : liveSource({ interfaces: cfg.interfaces, filter: cfg.filter, backend: cfg.backend });
+  let source: WatchSource;
+  if (cfg.collect !== undefined) {
+    const collector = collectorSource({
+      address: cfg.collect.address, port: cfg.collect.port, pen: cfg.pen,
+      onMalformed(e, d, first) {
+        // the screen owns the terminal; a pipe gets the warning on standard error
+        if (first && cfg.output === 'ndjson' && !cfg.quiet) io.stderr.write(`flowsig: warning: exporter ${e.address}: ${describeMalformed(d.kind)} (${d.detail}); further ones are counted\n`);
+      },
+    });
+    try {
+      await collector.bind();
+    } catch (err) {
+      io.stderr.write(`flowsig: --collect ${listenText(cfg.collect)}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    source = collector;
+  } else {
+    source = cfg.replay !== undefined
+      ? replaySource(cfg.replay, cfg.speed)
+      : liveSource({ interfaces: cfg.interfaces, filter: cfg.filter, backend: cfg.backend });
+  }
 
   // the lines printed when the screen closes: the newest EXIT_LINES (a monitor may run for weeks)
   const lines: string[] = [];
@@ -254,7 +290,9 @@ function summaryLine(session: WatchSession, total: number): string {
   // the pipeline's time (source start to last evaluation), not the UI's start-up or the time the screen stayed open
   const seconds = s.runMs / 1000;
   const rate = seconds > 0 ? Math.round(s.packets / seconds) : 0;
-  const drops = s.drops === undefined ? '' : `, ${s.drops} dropped by kernel`;
-  return `flowsig: ${s.packets} packets${drops}; ${s.flowsExported} flows; ${per || 'no signature'}; ${total} match${total === 1 ? '' : 'es'} in all; `
+  const input = session.source.kind === 'records'
+    ? `${s.flowsExported} records received${s.drops ? `, ${s.drops} lost (sequence numbers)` : ''}`
+    : `${s.packets} packets${s.drops === undefined ? '' : `, ${s.drops} dropped by kernel`}; ${s.flowsExported} flows`;
+  return `flowsig: ${input}; ${per || 'no signature'}; ${total} match${total === 1 ? '' : 'es'} in all; `
     + `window ${formatDuration(s.windowMs)}; ${seconds.toFixed(2)} s (${rate} packets/s), ${(s.runCpuMs / 1000).toFixed(2)} s CPU`;
 }

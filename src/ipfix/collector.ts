@@ -85,3 +85,27 @@ export function startCollector(opts: CollectorOptions, onRecord: (rec: FlowRecor
       }),
   };
 }
+
+/**
+ * startCollector, bound: resolves once listening, rejects with the bind error. On '::' where the
+ * system has no IPv6 (EAFNOSUPPORT, EADDRNOTAVAIL) it listens on the IPv4 wildcard instead.
+ */
+export async function bindCollector(opts: CollectorOptions, onRecord: (rec: FlowRecord) => void): Promise<Collector> {
+  const first = startCollector(opts, onRecord);
+  try {
+    await first.ready;
+    return first;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (opts.address !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+  }
+  const v4 = startCollector({ ...opts, address: '0.0.0.0' }, onRecord);
+  await v4.ready;
+  return v4;
+}
+
+/** "[::]:4739", "0.0.0.0:2055": where a collector listens, as an operator writes it. */
+export function listenText(at: { address: string; port: number }): string {
+  return `${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}`;
+}
+

@@ -71,6 +71,7 @@ export interface WatchSession {
   /** newest last */
   recentFlows(): FlowRecord[];
   readonly engine: ContinuousEngine;
+  readonly source: WatchSource;
   readonly pipeline: FlowPipeline;
   readonly fields: readonly FieldDef[];
 }
@@ -81,7 +82,10 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
   const recent: FlowRecord[] = [];
   let recentHead = 0;
   const engine = createContinuousEngine(opts.signatures, { windowMs: opts.windowMs });
+  /** records into the signatures: the meter's exports, or what a collector received */
+  let records = 0;
   const onRecord = (rec: FlowRecord) => {
+    records++;
     if (recent.length < RECENT_FLOWS) recent.push(rec);
     else {
       recent[recentHead] = rec;
@@ -165,7 +169,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
         pps: [rates.packetsPerSecond(2000), rates.packetsPerSecond(10_000), rates.packetsPerSecond(40_000)],
         bps: [rates.bitsPerSecond(2000), rates.bitsPerSecond(10_000), rates.bitsPerSecond(40_000)],
         activeFlows: pipeline.meter.activeFlows(),
-        flowsExported: pipeline.meter.stats.flowsExported,
+        flowsExported: records,
         drops: opts.source.drops(),
         signatures: engine.signatures.filter((s) => s.enabled).length,
         matches: engine.reported,
@@ -182,6 +186,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
     activeFlows: (limit) => pipeline.meter.activeSnapshot(limit),
     recentFlows: () => (recent.length < RECENT_FLOWS ? recent.slice() : [...recent.slice(recentHead), ...recent.slice(0, recentHead)]),
     engine,
+    source: opts.source,
     pipeline,
     fields,
   };

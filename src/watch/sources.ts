@@ -21,6 +21,7 @@ import { type CaptureBackend, type LiveSummary, LiveCaptureError, startLiveCaptu
 import { createCaptureParser, DEFAULT_CHUNK_SIZE } from '../capture/open.js';
 import { InputError, type PacketSink } from '../capture/types.js';
 import type { FlowRecord } from '../flow/record.js';
+import { bindCollector, type Collector, type CollectorOptions, listenText } from '../ipfix/collector.js';
 
 export interface SourceFeed {
   /** packets sources deliver here */
@@ -227,3 +228,44 @@ function openCapture(path: string): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** setImmediate runs after pending I/O and expired timers: the screen's and the tick's */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// ------------------------------------------------------------------ collector
+
+export interface CollectorSource extends WatchSource {
+  /** listen (rejects with the socket error: a port in use, no permission); call before start() */
+  bind(): Promise<void>;
+}
+
+/** Flow records an IPFIX / NetFlow collector receives; "drops" are the records the exporters' sequence numbers say were lost. */
+export function collectorSource(opts: CollectorOptions): CollectorSource {
+  let collector: Collector | undefined;
+  let deliver: (rec: FlowRecord) => void = () => undefined;
+  let label = `collect ${listenText(opts)}`;
+  return {
+    kind: 'records',
+    get label() {
+      return label;
+    },
+    clock: () => undefined,
+    drops: () => collector?.stats().reduce((n, e) => n + e.lost, 0),
+    ready: () => collector !== undefined,
+    async bind() {
+      collector = await bindCollector(opts, (rec) => deliver(rec));
+      label = `collect ${listenText(collector.address())}`;
+    },
+    start(feed) {
+      if (collector === undefined) throw new Error('collectorSource: bind() before start()');
+      const bound = collector;
+      deliver = (rec) => feed.record(rec);
+      let stop: () => void = () => undefined;
+      const done = new Promise<SourceEnd>((resolve) => {
+        stop = () => {
+          deliver = () => undefined;
+          void bound.close().then(() => resolve({ reason: 'stopped' }));
+        };
+      });
+      return { stop, done };
+    },
+  };
+}
+

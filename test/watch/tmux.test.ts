@@ -143,9 +143,11 @@ describe('flowsig watch with standard output not a terminal', () => {
   });
 
   it('usage errors are one line, exit 2', () => {
-    expect(flowsig(['watch'])).toMatchObject({ code: 2, stderr: 'flowsig: no input: give -i IFACE (live) or --replay FILE\n' });
+    expect(flowsig(['watch'])).toMatchObject({ code: 2, stderr: 'flowsig: no input: give -i IFACE (live), --replay FILE or --collect [ADDR]:PORT\n' });
     expect(flowsig(['watch', '--replay', 'x.pcap', '--speed', 'fast'])).toMatchObject({ code: 2, stderr: 'flowsig: --speed fast: expected a positive number (1 is real time) or max\n' });
-    expect(flowsig(['watch', '--replay', 'x.pcap', '-i', 'eth0'])).toMatchObject({ code: 2, stderr: 'flowsig: give either -i IFACE or --replay FILE, not both\n' });
+    expect(flowsig(['watch', '--collect', 'nowhere'])).toMatchObject({ code: 2, stderr: 'flowsig: --collect nowhere: expected [ADDR]:PORT, e.g. :4739, 0.0.0.0:2055 or [::1]:4739\n' });
+    expect(flowsig(['watch', '--replay', 'x.pcap', '--pen', '9'])).toMatchObject({ code: 2, stderr: 'flowsig: --pen goes with --collect\n' });
+    expect(flowsig(['watch', '--replay', 'x.pcap', '-i', 'eth0'])).toMatchObject({ code: 2, stderr: 'flowsig: give one input: -i IFACE, --replay FILE or --collect [ADDR]:PORT\n' });
     expect(flowsig(['watch', '--replay', 'x.pcap', '-o', 'tui'])).toMatchObject({ code: 2, stderr: 'flowsig: -o tui needs a terminal on standard output\n' });
     expect(flowsig(['watch', '--replay', 'captures/nope.pcapng', '--speed', 'max'])).toMatchObject({ code: 2, stderr: 'flowsig: captures/nope.pcapng: cannot open: no such file\n' });
     expect(flowsig(['watch', '--replay', 'README.md', '--speed', 'max']).stderr).toMatch(/README\.md: offset 0: not a pcap or pcapng file/);
