@@ -49,9 +49,9 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box', () => {
       expect(up.status, up.stderr.toString()).toBe(0);
       const box = `${name}-box`;
       tmux('new-session', '-d', '-s', 'w', '-x', '160', '-y', '50',
-        `cd ${ROOT} && ip netns exec ${box} node bin/flowsig.js watch -i b6; sleep 60`);
+        `cd ${ROOT} && ip netns exec ${box} node bin/flowsig.js watch -i b6 -s learned/skype-nat64-login.nfql; sleep 60`);
       const out = join(dir, 'matches.ndjson');
-      piped = spawn('sh', ['-c', `exec ip netns exec ${box} node bin/flowsig.js watch -i b6 > ${out} 2> ${join(dir, 'stderr.txt')}`], { cwd: ROOT, stdio: 'ignore' });
+      piped = spawn('sh', ['-c', `exec ip netns exec ${box} node bin/flowsig.js watch -i b6 -s learned/skype-nat64-login.nfql > ${out} 2> ${join(dir, 'stderr.txt')}`], { cwd: ROOT, stdio: 'ignore' });
       await waitFor('flowsig watch  live b6', 30);
       // the header says "starting capture…" until tcpdump listens
       for (let i = 0; i < 150 && screen().includes('starting capture'); i++) await sleep(200);
