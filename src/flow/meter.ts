@@ -106,6 +106,10 @@ export interface Meter {
    * watch`). Allocates one small object per flow returned; O(limit).
    */
   activeSnapshot(limit: number): ActiveFlow[];
+  /** stime of the oldest open flow (Infinity when none): no record exported later can start before it */
+  oldestActiveStart(): number;
+  /** the clock (ms): packet time for files, wall time when advanced by a live source; -Infinity before any */
+  now(): number;
 }
 
 /** An open flow as `Meter.activeSnapshot` shows it (initiator direction; responder counters when biflow). */
@@ -719,7 +723,11 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     return out;
   }
 
-  return { packet, advance, flush, stats, activeFlows: () => open, activeSnapshot };
+  return {
+    packet, advance, flush, stats, activeFlows: () => open, activeSnapshot,
+    oldestActiveStart: () => (ageHead === NONE ? Infinity : stime[ageHead]),
+    now: () => clock,
+  };
 }
 
 function readAddr(buf: Buffer, off: number, v4: boolean, into: Int32Array, at: number): void {

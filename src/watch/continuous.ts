@@ -69,8 +69,16 @@ export interface WatchMatch {
 
 export interface ContinuousEngine {
   push(rec: FlowRecord): void;
-  /** Run every signature that has new records; returns the matches not reported before (oldest first). */
-  evaluate(): WatchMatch[];
+  /**
+   * Run every signature that has new records (or a match waiting to settle); returns the matches not
+   * reported before (oldest first). `horizon` (record time, ms): no record still to come can start
+   * before it — the source's clock, held back by the oldest flow still open in the meter; Infinity
+   * (the default) when every record is in. A signature with reject modules (absence: "no RTP from
+   * that host within 5 s") reports a match only once the horizon has passed its members' end plus
+   * the reject modules' reach, so a flow still open cannot turn out to be the one whose absence it
+   * claims.
+   */
+  evaluate(horizon?: number): WatchMatch[];
   setEnabled(name: string, enabled: boolean): void;
   readonly signatures: readonly WatchSignature[];
   readonly windowMs: number;
@@ -98,6 +106,8 @@ interface Slot {
   seen: Map<string, number>;
   /** the same reports as rec_id sets, to recognise a match that grew */
   reportedSets: Map<string, Set<number>>;
+  /** with reject modules: how long after its members end a match must wait (ms); 0 without */
+  settleMs: number;
 }
 
 export function createContinuousEngine(queries: readonly { query: CheckedQuery; file: string }[], opts: ContinuousOptions = {}): ContinuousEngine {
@@ -112,9 +122,11 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
       dirty: false,
       seen: new Map(),
       reportedSets: new Map(),
+      settleMs: 0,
     };
   });
   const windowMs = opts.windowMs ?? windowFor(slots.filter((s) => !s.direct).map((s) => s.sig.neededWindowMs));
+  for (const slot of slots) slot.settleMs = rejectReachMs(slot.sig.query) ?? windowMs;
   let now = -Infinity;
   let seq = 0;
 
@@ -152,7 +164,7 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
     slot.sig.windowRecords = kept;
   }
 
-  function evaluate(): WatchMatch[] {
+  function evaluate(horizon = Infinity): WatchMatch[] {
     const found: WatchMatch[] = [];
     for (const slot of slots) {
       evict(slot);
@@ -179,6 +191,11 @@ export function createContinuousEngine(queries: readonly { query: CheckedQuery; 
         if (slot.seen.has(key) || grewFrom(slot.reportedSets, ids)) continue;
         let newest = -Infinity;
         for (const f of m.flows) if (f.etime > newest) newest = f.etime;
+        if (slot.settleMs > 0 && newest + slot.settleMs > horizon) {
+          // absence not yet certain: look again at the next evaluation
+          slot.dirty = true;
+          continue;
+        }
         slot.seen.set(key, newest);
         slot.reportedSets.set(key, new Set(ids));
         slot.sig.matches++;
@@ -320,6 +337,30 @@ export function signatureWindowMs(q: CheckedQuery): number | undefined {
     }
   }
   return total;
+}
+
+/**
+ * How far after a match's members a reject module can reach (ms): the largest `delta` in its rules
+ * (Allen relations and comparisons alike); 0 without reject modules; undefined when a reject module
+ * states no bound (the caller waits a whole window).
+ */
+export function rejectReachMs(q: CheckedQuery): number | undefined {
+  const merger = q.merger;
+  if (merger === undefined) return 0;
+  let reach = 0;
+  for (const mod of merger.modules) {
+    if (merger.exports.includes(mod.name)) continue;
+    let bound: number | undefined;
+    for (const rule of mod.rules) {
+      for (const term of rule.terms) {
+        const d = term.kind === 'allen' ? term.delta : term.kind === 'cmp' ? term.delta?.value : undefined;
+        if (d !== undefined && d.kind === 'number') bound = Math.max(bound ?? 0, literalValue(d));
+      }
+    }
+    if (bound === undefined) return undefined;
+    reach = Math.max(reach, bound);
+  }
+  return reach;
 }
 
 /** The largest duration (ms) the rules allow, from a single-term rule `duration in [a, b]`, `< x`, `<= x` or `= x`. */

@@ -127,8 +127,18 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
     rates.sample(performance.now(), pipeline.counters.read, counts.bytes);
   }
 
-  function evaluate(): void {
-    for (const m of engine.evaluate()) opts.onMatch?.(m);
+  /**
+   * Record time before which nothing more can start: packets — the meter's clock, held back by its
+   * oldest open flow (its record, still to come, starts then); records from a collector — the newest
+   * record's end (they arrive complete). Absence signatures wait for it (continuous.ts).
+   */
+  function horizon(): number {
+    if (opts.source.kind === 'records') return engine.now;
+    return Math.min(pipeline.meter.now(), pipeline.meter.oldestActiveStart());
+  }
+
+  function evaluate(final = false): void {
+    for (const m of engine.evaluate(final ? Infinity : horizon())) opts.onMatch?.(m);
   }
 
   async function run(): Promise<SourceEnd> {
@@ -145,7 +155,7 @@ export function createWatchSession(opts: WatchSessionOptions): WatchSession {
       clearInterval(timer);
     }
     pipeline.meter.flush('eof');
-    evaluate();
+    evaluate(true);
     runEnded = performance.now();
     cpuEnded = process.cpuUsage(cpuStarted);
     rates.sample(runEnded, pipeline.counters.read, counts.bytes);

@@ -198,3 +198,30 @@ describe('filter-only signatures', () => {
     expect(engine.signatures[0].neededWindowMs).toBe(0);
   });
 });
+
+describe('absence signatures wait until the absence is certain', () => {
+  const sip = () => compileSignatures(signatureFiles(`${ROOT}learned/sip-sdp-ipv4-literal.nfql`)).queries;
+  // the failing call of captures/sip-bad-1: the INVITE flow and the answer, and no RTP at all
+  const recs = records('sip-bad-1.pcapng');
+  const invite = recs.find((r) => Array.isArray(r.sip_methods) && r.sip_methods.includes('INVITE') && r.ipver === 6)!;
+  const newestEnd = Math.max(...recs.filter((r) => r.app === 'sip' && r.ipver === 6).map((r) => r.etime));
+
+  it('reaches 5 s past its members (the reject module\'s delta), and reports only then', () => {
+    const engine = createContinuousEngine(sip());
+    for (const r of recs) engine.push(r);
+    expect(engine.evaluate(newestEnd + 4999)).toEqual([]); // RTP may still turn up
+    const [m] = engine.evaluate(newestEnd + 5000);
+    expect(m.match.flows.map((f) => f.rec_id)).toContain(invite.rec_id);
+    expect(engine.evaluate(Infinity)).toEqual([]); // once
+  });
+
+  it('an RTP flow of the caller still open at the first evaluation, exported later, means no match', () => {
+    const engine = createContinuousEngine(sip());
+    for (const r of recs) engine.push(r);
+    // the meter still holds a flow that began 1 s after the INVITE: the horizon stays there
+    expect(engine.evaluate(invite.stime + 1000)).toEqual([]);
+    const rtp: FlowRecord = { ...invite, rec_id: 1000, app: 'rtp', sip_methods: undefined, stime: invite.stime + 1000, etime: newestEnd + 60_000, srcport: 6000, dstport: 6000 };
+    engine.push(rtp);
+    expect(engine.evaluate(Infinity)).toEqual([]);
+  });
+});
