@@ -5,6 +5,8 @@
  * `sink.packet(...)` once per packet with a view into its own chunk buffer.
  * The bytes are only valid during that call.
  */
+import { openSync } from 'node:fs';
+
 export interface PacketSink {
   /**
    * @param buf      buffer holding the packet bytes (shared, reused by the source)
@@ -80,3 +82,15 @@ export interface RecordReader {
   /** What the next record is called in "file ends in the middle of a ..." */
   recordName(haveHeader: boolean): string;
 }
+
+/** Opens an input file for reading; a missing, unreadable or directory path is an InputError (one line, exit 2). */
+export function openInput(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new InputError(path, undefined, `cannot open: ${why}`);
+  }
+}
+

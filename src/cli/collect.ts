@@ -2,7 +2,7 @@
  * `flowsig collect`: IPFIX / NetFlow v9 / v5 from exporters (UDP) or IPFIX files to flow records,
  * written like `flowsig flows` writes them (table, csv, ndjson, or re-exported as IPFIX).
  */
-import { InputError } from '../capture/types.js';
+import { InputError, openInput } from '../capture/types.js';
 import { meterFields } from '../flow/fields.js';
 import { readChunks } from '../flow/flowfile.js';
 import type { FlowRecord } from '../flow/record.js';
@@ -15,7 +15,7 @@ import '../tag/index.js'; // registers the tag fields, so our enterprise element
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import { parseDuration } from './duration.js';
 import { EXPORT_OPTIONS, type ExportConfig, openRecordSink, parseExportArgs } from './export.js';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 
 export const COLLECT_OPTIONS: readonly OptionSpec[] = [
   { long: 'listen', short: 'l', value: '[ADDR]:PORT', help: 'receive IPFIX, NetFlow v9 and v5 over UDP (ADDR default ::, both families; [v6addr]:PORT)' },
@@ -160,7 +160,7 @@ export async function runCollect(cfg: CollectConfig, stderr: NodeJS.WritableStre
     const parser = createIpfixFileParser(name, onRecord, { pen: cfg.pen });
     let fd = 0;
     try {
-      if (file !== '-') fd = openFile(file);
+      if (file !== '-') fd = openInput(file);
       readChunks(fd, (chunk) => parser.push(chunk));
       parser.end();
     } catch (err) {
@@ -183,14 +183,6 @@ export async function runCollect(cfg: CollectConfig, stderr: NodeJS.WritableStre
   return 0;
 }
 
-function openFile(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, undefined, `cannot open: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
-  }
-}
 
 async function listen(
   cfg: CollectConfig, at: { address: string; port: number }, sink: ReturnType<typeof openRecordSink>, say: (line: string) => void, stderr: NodeJS.WritableStream,

@@ -14,8 +14,8 @@
  *   flows.csv:12:31: packets: expected a number, found "12x"
  */
 import { StringDecoder } from 'node:string_decoder';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { InputError } from '../capture/types.js';
+import { closeSync, readSync } from 'node:fs';
+import { InputError, openInput } from '../capture/types.js';
 import { formatIp, parseIp } from './addr.js';
 import { type FieldDef, lookupField } from './fields.js';
 import type { FieldValue, FlowRecord } from './record.js';
@@ -363,7 +363,7 @@ export function flowFileSink(parser: FlowFileParser): { push(bytes: Buffer): voi
 
 /** Reads a whole flow file (ndjson or csv, told by its first characters; `-` is standard input). */
 export function readFlowFile(path: string, onRecord: (rec: FlowRecord) => void): { format: FlowFileFormat; records: number } {
-  const fd = path === '-' ? 0 : openFlowFile(path);
+  const fd = path === '-' ? 0 : openInput(path);
   try {
     let parser: FlowFileParser | undefined;
     let sink: ReturnType<typeof flowFileSink> | undefined;
@@ -385,12 +385,3 @@ export function readFlowFile(path: string, onRecord: (rec: FlowRecord) => void):
   }
 }
 
-function openFlowFile(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new InputError(path, undefined, `cannot open: ${why}`);
-  }
-}

@@ -457,18 +457,27 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     open--;
   }
 
-  function makeRecord(s: number, reason: EndReason): FlowRecord {
+  // A flow's key as its initiator sees it, written by orient() (no object per record).
+  let oVer = 0, oProto = 0, oSrcW = W_SRC, oDstW = W_DST, oSport = 0, oDport = 0;
+  function orient(s: number): void {
     const base = s * KW;
-    const ver = keys[base + W_PROTO] >>> 8;
-    const proto = keys[base + W_PROTO] & 0xff;
+    oVer = keys[base + W_PROTO] >>> 8;
+    oProto = keys[base + W_PROTO] & 0xff;
     const ports = keys[base + W_PORTS];
-    let srcW = W_SRC, dstW = W_DST, sport = ports >>> 16, dport = ports & 0xffff;
+    oSrcW = W_SRC; oDstW = W_DST; oSport = ports >>> 16; oDport = ports & 0xffff;
     if (initOrient[s] === 1) {
-      srcW = W_DST; dstW = W_SRC;
-      if (proto !== 1 && proto !== 58) {
-        const t = sport; sport = dport; dport = t;
+      oSrcW = W_DST; oDstW = W_SRC;
+      // ICMP's "ports" (0, type·256+code) do not swap with the direction
+      if (oProto !== 1 && oProto !== 58) {
+        const t = oSport; oSport = oDport; oDport = t;
       }
     }
+  }
+
+  function makeRecord(s: number, reason: EndReason): FlowRecord {
+    const base = s * KW;
+    orient(s);
+    const ver = oVer, proto = oProto, srcW = oSrcW, dstW = oDstW, sport = oSport, dport = oDport;
     const d = s * 2;
     const tt = tunType[s];
     const rec: FlowRecord = {
@@ -696,16 +705,8 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
 
   function activeFlow(s: number): ActiveFlow {
     const base = s * KW;
-    const ver = keys[base + W_PROTO] >>> 8;
-    const proto = keys[base + W_PROTO] & 0xff;
-    const ports = keys[base + W_PORTS];
-    let srcW = W_SRC, dstW = W_DST, sport = ports >>> 16, dport = ports & 0xffff;
-    if (initOrient[s] === 1) {
-      srcW = W_DST; dstW = W_SRC;
-      if (proto !== 1 && proto !== 58) {
-        const t = sport; sport = dport; dport = t;
-      }
-    }
+    orient(s);
+    const ver = oVer, proto = oProto, srcW = oSrcW, dstW = oDstW, sport = oSport, dport = oDport;
     const d = s * 2;
     return {
       stime: stime[s], etime: etime[s], duration: etime[s] - stime[s], ipver: ver, proto,

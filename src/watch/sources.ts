@@ -16,10 +16,10 @@
  *                     the event loop after every chunk so the screen and the
  *                     signature tick still run
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { type CaptureBackend, type LiveSummary, LiveCaptureError, startLiveCapture } from '../capture/live.js';
 import { createCaptureParser, DEFAULT_CHUNK_SIZE } from '../capture/open.js';
-import { InputError, type PacketSink } from '../capture/types.js';
+import { InputError, openInput, type PacketSink } from '../capture/types.js';
 import type { FlowRecord } from '../flow/record.js';
 import { bindCollector, type Collector, type CollectorOptions, listenText } from '../ipfix/collector.js';
 
@@ -146,7 +146,7 @@ export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
             queue.push({ bytes: Buffer.from(buf.subarray(offset, offset + capLen)), wireLen, tsMs, ifIndex, linkType });
           },
         });
-        const fd = openCapture(path);
+        const fd = openInput(path);
         const chunk = Buffer.allocUnsafe(PACE_CHUNK);
         let eof = false;
         let failure: InputError | undefined;
@@ -193,7 +193,7 @@ export function replaySource(path: string, speed: ReplaySpeed): WatchSource {
 
 /** The whole file as fast as possible, one chunk at a time, letting timers run between chunks. */
 async function readFast(path: string, sink: PacketSink, stopped: () => boolean): Promise<SourceEnd> {
-  const fd = openCapture(path);
+  const fd = openInput(path);
   const parser = createCaptureParser(path, sink);
   const chunk = Buffer.allocUnsafe(DEFAULT_CHUNK_SIZE);
   try {
@@ -215,15 +215,6 @@ async function readFast(path: string, sink: PacketSink, stopped: () => boolean):
   }
 }
 
-function openCapture(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new InputError(path, undefined, `cannot open: ${why}`);
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** setImmediate runs after pending I/O and expired timers: the screen's and the tick's */
