@@ -8,8 +8,8 @@
  * signature that does not check (reported before any record is read) or
  * damaged input (reported after the matches found in what was read).
  */
-import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { compileSignatures, signatureFiles } from '../watch/signatures.js';
 import { createCaptureParser } from '../capture/open.js';
 import { isPcapMagic } from '../capture/pcap.js';
 import { BLOCK_SECTION_HEADER } from '../capture/pcapng.js';
@@ -20,7 +20,7 @@ import { createFlowFileParser, flowFileSink, readChunks, sniffFlowFormat, TextIn
 import { createFlowPipeline } from '../flow/pipeline.js';
 import type { FlowRecord } from '../flow/record.js';
 import { createQueryRunner, type QueryRunner } from '../nfql/exec/run.js';
-import { type CheckedQuery, compileQuery, NfqlError } from '../nfql/index.js';
+import type { CheckedQuery } from '../nfql/index.js';
 import { createMatchWriter, MATCH_FORMATS, type MatchFormat } from '../report/matches.js';
 import { openTextOutput } from '../report/output.js';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
@@ -93,18 +93,12 @@ export function runQuery(argv: readonly string[], io: QueryIo = { stdout: proces
   }
 
   // Every signature is checked before a single record is read.
-  const queries: CheckedQuery[] = [];
-  let bad = false;
-  for (const sig of cfg.signatures) {
-    try {
-      queries.push(compileQuery(sig.text, sig.file));
-    } catch (err) {
-      if (!(err instanceof NfqlError)) throw err;
-      io.stderr.write(`${err.formatAll(sig.text)}\n`);
-      bad = true;
-    }
+  const compiled = compileSignatures(cfg.signatures);
+  if (compiled.errors.length > 0) {
+    io.stderr.write(`${compiled.errors.join('\n')}\n`);
+    return 2;
   }
-  if (bad) return 2;
+  const queries: CheckedQuery[] = compiled.queries.map((q) => q.query);
 
   const started = process.hrtime.bigint();
   const runners = queries.map(createQueryRunner);
@@ -166,7 +160,7 @@ function parseQueryArgs(argv: readonly string[], stdoutIsTty: boolean): QueryCon
   else if ((MATCH_FORMATS as readonly string[]).includes(formatText)) format = formatText as MatchFormat;
   else throw new UsageError(`-o ${formatText}: expected one of ${MATCH_FORMATS.join(', ')}`);
   return {
-    signatures: sigArgs.flatMap(signatureFiles),
+    signatures: sigArgs.flatMap((arg) => signatureFiles(arg, '-q')),
     inputs,
     format,
     outPath,
@@ -176,29 +170,6 @@ function parseQueryArgs(argv: readonly string[], stdoutIsTty: boolean): QueryCon
   };
 }
 
-/** A signature file, or every *.nfql of a folder (sorted by name). */
-function signatureFiles(arg: string): { file: string; text: string }[] {
-  let isDir = false;
-  try {
-    isDir = statSync(arg).isDirectory();
-  } catch (err) {
-    throw new UsageError(`-q ${arg}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
-  }
-  const files = isDir
-    ? readdirSync(arg)
-        .filter((f) => f.endsWith('.nfql'))
-        .sort()
-        .map((f) => join(arg, f))
-    : [arg];
-  if (isDir && files.length === 0) throw new UsageError(`-q ${arg}: the folder holds no *.nfql signature`);
-  return files.map((file) => {
-    try {
-      return { file, text: readFileSync(file, 'utf8') };
-    } catch (err) {
-      throw new UsageError(`-q ${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  });
-}
 
 // ------------------------------------------------------------------ inputs
 

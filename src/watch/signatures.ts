@@ -1,6 +1,6 @@
 /**
- * Loading the signatures `flowsig watch` runs: files and folders of *.nfql
- * (a folder: every *.nfql in it, by name), as `flowsig query -q` does.
+ * Loading the signatures `flowsig watch -s` and `flowsig query -q` run: files
+ * and folders of *.nfql (a folder: every *.nfql in it, by name).
  * Every signature is checked before anything is captured.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
