@@ -29,11 +29,11 @@ commands:
   flows      packets (pcap, pcapng) to NetFlow-style flow records
   query      run NFQL signatures over a capture or a flow file and print the matches
   check      validate NFQL signatures and print them normalized
-  lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
-  ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
-  collect    receive IPFIX / NetFlow v9 / v5 over UDP, or read IPFIX files, as flow records
   learn      learn an NFQL signature from working (--good) and failing (--bad) runs
   watch      live capture (or a replayed capture) with signatures evaluated continuously, in a terminal UI
+  collect    receive IPFIX / NetFlow v9 / v5 over UDP, or read IPFIX files, as flow records
+  ports      source ports (NAT bindings) per host over time: port ranges for A+P, CGN, DS-Lite
+  lab        the NAT64 lab: network namespaces, scenarios, good/bad recordings (root)
   help       this text, or 'flowsig help COMMAND'
   version    print the version
 
