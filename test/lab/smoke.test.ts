@@ -34,19 +34,24 @@ describe.skipIf(skip !== undefined)('scripts/lab', () => {
       expect(stderr).toMatch(/literal --good: .*HTTP 200/);
       const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((l) => l.startsWith(`${name}-`));
       expect(left).toEqual([]);
-      // kernel timestamps: inside the run's wall-clock span and in order on each interface
+      // kernel timestamps: inside the run's wall-clock span and in order on each interface — nearly:
+      // the kernel stamps a packet on the CPU that receives it and queues it for tcpdump afterwards,
+      // so with other labs running beside this one (CI runs the lab tests in parallel) one packet
+      // was once delivered after a later-stamped one (not reproduced since; its size unknown, so the
+      // bound is generous: an order of magnitude below the scenario's round trips)
       const lastTs = [-Infinity, -Infinity, -Infinity];
-      let disordered = 0;
+      let backwards = 0;
       let outside = 0;
       const s = readCaptureFile(file, {
         packet(_b, _o, _c, _w, tsMs, ifIndex) {
-          if (tsMs < lastTs[ifIndex]) disordered++;
-          lastTs[ifIndex] = tsMs;
+          if (tsMs < lastTs[ifIndex]) backwards = Math.max(backwards, lastTs[ifIndex] - tsMs);
+          lastTs[ifIndex] = Math.max(lastTs[ifIndex], tsMs);
           if (tsMs < wallStart || tsMs > wallEnd) outside++;
         },
       });
       expect(s.interfaces.map((i) => i.name)).toEqual(['b6', 'nat64', 'b4']);
-      expect([disordered, outside]).toEqual([0, 0]);
+      expect(backwards).toBeLessThan(50);
+      expect(outside).toBe(0);
       // the IPv6-side flow to the NAT64 address and the IPv4-side flow to the server carry the same packets
       const recs: FlowRecord[] = [];
       const p = createFlowPipeline({ meter: { key: { tuple: 7, vlan: false, tunnel: false } } }, (rec) => recs.push(rec));
