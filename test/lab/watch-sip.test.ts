@@ -11,13 +11,14 @@
  * while still capturing, and the piped one must print it. A working call (through the CLAT) placed
  * first must show nothing.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flowsig, ROOT } from '../cli/run.js';
 import { skipReason } from '../live/namespaces.js';
+import { openTerminal, type Terminal } from '../watch/terminal.js';
 
 const skip = skipReason(['ip', 'tayga', 'nft', 'unbound', 'sipp', 'curl', 'openssl', 'ethtool', 'tcpdump', 'editcap', 'tmux']);
 if (skip) console.warn(`test/lab: watch SIP test skipped: ${skip}`);
@@ -31,15 +32,9 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box, SIP', ()
     const name = `fslws${process.pid}`;
     const socket = `flowsig-lab-watch-sip-${process.pid}`;
     const dir = mkdtempSync(join(tmpdir(), 'flowsig-watch-sip-'));
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-f', '/dev/null', '-L', socket, ...args], { encoding: 'utf8' });
-    const screen = () => tmux('capture-pane', '-p', '-t', 'w');
-    const waitFor = async (text: string, seconds: number) => {
-      for (let i = 0; i < seconds * 5; i++) {
-        if (screen().includes(text)) return screen();
-        await sleep(200);
-      }
-      throw new Error(`screen never showed "${text}":\n${screen()}`);
-    };
+    let term: Terminal | undefined;
+    const screen = () => term!.screen();
+    const waitFor = (text: string, seconds: number) => term!.waitFor(text, seconds);
     const call = (label: '--good' | '--bad') => {
       const r = spawnSync(`${ROOT}scripts/lab`, ['run', 'sip', label, '--in', name], { cwd: ROOT, timeout: 60_000 });
       expect(r.status, r.stderr.toString()).toBe(0);
@@ -50,7 +45,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box, SIP', ()
       expect(up.status, up.stderr.toString()).toBe(0);
       const box = `${name}-box`;
       const watch = `node bin/flowsig.js watch -i b6 --idle 5s -s ${SIG}`;
-      tmux('new-session', '-d', '-s', 'w', '-x', '160', '-y', '50', `cd ${ROOT} && ip netns exec ${box} ${watch}; sleep 60`);
+      term = openTerminal(socket, `cd ${ROOT} && ip netns exec ${box} ${watch}; sleep 60`);
       const out = join(dir, 'matches.ndjson');
       piped = spawn('sh', ['-c', `exec ip netns exec ${box} ${watch} > ${out} 2> ${join(dir, 'stderr.txt')}`], { cwd: ROOT, stdio: 'ignore' });
       await waitFor('flowsig watch  live b6', 30);
@@ -68,7 +63,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box, SIP', ()
       expect(live).toMatch(/signatures 1 +matches 1 /);
       expect(live).not.toContain('— stopped'); // still capturing: found live, not at the end
 
-      tmux('send-keys', '-t', 'w', 'q');
+      term!.keys('q');
       const after = await waitFor('1 match in all', 30);
       expect(after).toMatch(/^sip-sdp-ipv4-literal #1 {2}\S+ \S+ {2}client 2001:db8:64:1::2 → server 64:ff9b::6440:a/m);
 
@@ -82,8 +77,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box, SIP', ()
         .toEqual([[5060, 5060, ['INVITE', 'ACK', 'BYE'], []], [5060, 5060, [], [200]]]);
     } finally {
       piped?.kill('SIGINT');
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
-      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+      term?.close();
       spawnSync(`${ROOT}scripts/lab`, ['down', name]);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,13 +14,14 @@
  * run skype --bad` does); the screen must show the match before anyone
  * presses a key, and q must print it.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flowsig, ROOT } from '../cli/run.js';
 import { skipReason } from '../live/namespaces.js';
+import { openTerminal, type Terminal } from '../watch/terminal.js';
 
 const SLOW = process.env.FLOWSIG_SLOW_LAB === '1';
 const skip = SLOW ? skipReason(['ip', 'tayga', 'nft', 'unbound', 'sipp', 'curl', 'openssl', 'ethtool', 'tcpdump', 'editcap', 'tmux']) : 'set FLOWSIG_SLOW_LAB=1 to run (about 3.5 minutes)';
@@ -34,22 +35,15 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box', () => {
     const name = `fslw${process.pid}`;
     const socket = `flowsig-lab-watch-${process.pid}`;
     const dir = mkdtempSync(join(tmpdir(), 'flowsig-watch-lab-'));
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-f', '/dev/null', '-L', socket, ...args], { encoding: 'utf8' });
-    const screen = () => tmux('capture-pane', '-p', '-t', 'w');
-    const waitFor = async (text: string, seconds: number) => {
-      for (let i = 0; i < seconds * 5; i++) {
-        if (screen().includes(text)) return screen();
-        await sleep(200);
-      }
-      throw new Error(`screen never showed "${text}":\n${screen()}`);
-    };
+    let term: Terminal | undefined;
+    const screen = () => term!.screen();
+    const waitFor = (text: string, seconds: number) => term!.waitFor(text, seconds);
     let piped: ReturnType<typeof spawn> | undefined;
     try {
       const up = spawnSync(`${ROOT}scripts/lab`, ['up', '--name', name], { cwd: ROOT, timeout: 120_000 });
       expect(up.status, up.stderr.toString()).toBe(0);
       const box = `${name}-box`;
-      tmux('new-session', '-d', '-s', 'w', '-x', '160', '-y', '50',
-        `cd ${ROOT} && ip netns exec ${box} node bin/flowsig.js watch -i b6 -s learned/skype-nat64-login.nfql; sleep 60`);
+      term = openTerminal(socket, `cd ${ROOT} && ip netns exec ${box} node bin/flowsig.js watch -i b6 -s learned/skype-nat64-login.nfql; sleep 60`);
       const out = join(dir, 'matches.ndjson');
       piped = spawn('sh', ['-c', `exec ip netns exec ${box} node bin/flowsig.js watch -i b6 -s learned/skype-nat64-login.nfql > ${out} 2> ${join(dir, 'stderr.txt')}`], { cwd: ROOT, stdio: 'ignore' });
       await waitFor('flowsig watch  live b6', 30);
@@ -69,7 +63,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box', () => {
       expect(live).toMatch(/signatures 1 +matches 1 /);
       expect(live).not.toContain('— stopped'); // still capturing: found live, not at the end
 
-      tmux('send-keys', '-t', 'w', 'q');
+      term!.keys('q');
       const after = await waitFor('1 match in all', 30); // the summary on standard error comes last
       expect(after).toMatch(/^skype-nat64-login #1 {2}\S+ \S+ {2}client 2001:db8:64:1::2 → server 64:ff9b::6440:b/m);
       expect(after).toMatch(/^flowsig: \d+ packets, 0 dropped by kernel; \d+ flows; skype-nat64-login: 1 match; 1 match in all; /m);
@@ -84,8 +78,7 @@ describe.skipIf(skip !== undefined)('flowsig watch -i on the NAT64 box', () => {
       expect(lines[0].flows.map((f: { dstport: number; srcport: number }) => `${f.srcport}>${f.dstport}`)).toEqual(['5353>5353', '40001>443', '40002>443', '40003>443']);
     } finally {
       piped?.kill('SIGINT');
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
-      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+      term?.close();
       spawnSync(`${ROOT}scripts/lab`, ['down', name]);
       rmSync(dir, { recursive: true, force: true });
     }
