@@ -113,21 +113,9 @@ export interface Meter {
 }
 
 /** An open flow as `Meter.activeSnapshot` shows it (initiator direction; responder counters when biflow). */
-export interface ActiveFlow {
-  stime: number;
-  etime: number;
-  duration: number;
-  ipver: number;
-  proto: number;
-  srcip: string;
-  srcport: number;
-  dstip: string;
-  dstport: number;
-  packets: number;
-  bytes: number;
+export interface ActiveFlow extends Pick<FlowRecord, 'stime' | 'etime' | 'duration' | 'ipver' | 'proto' | 'srcip' | 'srcport' | 'dstip' | 'dstport' | 'packets' | 'bytes' | 'input'> {
   rev_packets: number;
   rev_bytes: number;
-  input: number;
   /** FIN in every direction or RST seen: the flow ends after the close linger */
   closing: boolean;
 }

@@ -123,18 +123,7 @@ export function validate(c: Candidate, runs: readonly Run[], name = 'candidate')
   const filters = [c.anchor, ...(c.answer ? [c.answer] : []), ...(c.absence ? [[c.absence.item]] : [])];
   const relevant = c.noReply ? () => true : (r: FlowRecord) => filters.some((items) => items.every((i) => i.test(r)));
   const perRun = runs.map((run) => runSignature(text, name, run.records.filter(relevant)));
-  let badRunsMatched = 0;
-  let goodRunsMatched = 0;
-  let badMatches = 0;
-  runs.forEach((run, i) => {
-    if (perRun[i].length === 0) return;
-    if (run.label === 'bad') {
-      badRunsMatched++;
-      badMatches += perRun[i].length;
-    } else goodRunsMatched++;
-  });
-  const badRuns = runs.filter((r) => r.label === 'bad').length;
-  return { perRun, badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
+  return { perRun, ...tally(runs, (run) => perRun[runs.indexOf(run)].length) };
 }
 
 /**
@@ -144,12 +133,20 @@ export function validate(c: Candidate, runs: readonly Run[], name = 'candidate')
  * of every run); the result is then validated with the engine.
  */
 function countFilter(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perRun'> {
+  return tally(runs, (run) => {
+    let n = 0;
+    for (const r of run.records) if (c.anchor.every((i) => i.test(r))) n++;
+    return n;
+  });
+}
+
+/** Runs matched and matches in the bad runs, from a count of matches per run. */
+function tally(runs: readonly Run[], matchesIn: (run: Run) => number): Omit<Validation, 'perRun'> {
   let badRunsMatched = 0;
   let goodRunsMatched = 0;
   let badMatches = 0;
   for (const run of runs) {
-    let n = 0;
-    for (const r of run.records) if (c.anchor.every((i) => i.test(r))) n++;
+    const n = matchesIn(run);
     if (n === 0) continue;
     if (run.label === 'bad') {
       badRunsMatched++;
@@ -168,10 +165,7 @@ function countFilter(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perR
  */
 function countRepeat(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perRun'> {
   const rep = c.repeat!;
-  let badRunsMatched = 0;
-  let goodRunsMatched = 0;
-  let badMatches = 0;
-  for (const run of runs) {
+  return tally(runs, (run) => {
     let n = 0;
     for (const chain of chains(run.records.filter((r) => c.anchor.every((i) => i.test(r))))) {
       for (let s = 0; s + rep.count <= chain.length; s++) {
@@ -183,14 +177,8 @@ function countRepeat(c: Candidate, runs: readonly Run[]): Omit<Validation, 'perR
         if (ok) n++;
       }
     }
-    if (n === 0) continue;
-    if (run.label === 'bad') {
-      badRunsMatched++;
-      badMatches += n;
-    } else goodRunsMatched++;
-  }
-  const badRuns = runs.filter((r) => r.label === 'bad').length;
-  return { badRunsMatched, goodRunsMatched, badMatches, ok: badRunsMatched === badRuns && goodRunsMatched === 0 };
+    return n;
+  });
 }
 
 /** Drops items while the signature still separates the runs as well; returns the smaller candidate and its validation. */

@@ -11,17 +11,8 @@ import { createCaptureParser } from '../../src/capture/open.js';
 import { InputError } from '../../src/capture/types.js';
 import { createFlowPipeline } from '../../src/flow/pipeline.js';
 import { CORPUS_DIR, HAVE_CORPUS } from '../corpus.js';
+import { mulberry32 } from '../../scripts/bench/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpusCaptures(): string[] {
   if (!HAVE_CORPUS) return [];

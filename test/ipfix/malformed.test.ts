@@ -4,6 +4,7 @@ import type { FlowRecord } from '../../src/flow/record.js';
 import { createMessageParser, type Damage } from '../../src/ipfix/decode.js';
 import { createExporter, type ExportProtocol } from '../../src/ipfix/encode.js';
 import '../../src/tag/index.js';
+import { mulberry32 } from '../../scripts/bench/random.js';
 
 function rec(i: number, six = false): FlowRecord {
   return {
@@ -163,22 +164,11 @@ describe('damaged messages keep the valid records around the damage', () => {
   });
 });
 
-/** deterministic PRNG (mulberry32) */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz: mutated IPFIX, v9 and v5 messages never throw', () => {
   for (const protocol of ['ipfix', 'netflow9', 'netflow5'] as const) {
     it(`${protocol}: 1000 mutations (seed 8), every valid record before and after still arrives`, () => {
-      const random = rng(8);
+      const random = mulberry32(8);
       const good = messages(protocol, 120, 600);
       const all = parseAll(good).ports;
       expect(all.length).toBe(120);
