@@ -1,14 +1,16 @@
 /**
  * `flowsig flows`: packets from capture files to flow records.
  */
-import { statSync } from 'node:fs';
+import { openSync, statSync } from 'node:fs';
 import { CAPTURE_BACKENDS, DEFAULT_CAPTURE_BACKEND, type CaptureBackend } from '../capture/live.js';
 import { readCaptureFile } from '../capture/open.js';
 import { InputError } from '../capture/types.js';
-import { meterFields } from '../flow/fields.js';
+import { type FieldDef, meterFields } from '../flow/fields.js';
 import type { KeySpec, MeterOptions } from '../flow/meter.js';
 import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { ExportProtocol } from '../ipfix/encode.js';
+import { formatWorkerUrl, openThreadedWriter, type ThreadedWriter } from '../report/threaded.js';
 import { EXPORT_FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
 import { createTagging, parsePref64List } from '../tag/index.js';
 import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
@@ -177,8 +179,10 @@ export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; t
 export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number | Promise<number> {
   if (cfg.interfaces.length > 0) return runLiveFlows(cfg, stderr);
   const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
-  const writer = openRecordSink(cfg.format, fields, cfg.outPath, cfg.export);
-  const pipeline = createFlowPipeline({ meter: cfg.meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));
+  const threaded = openThreadedOutput(cfg, fields);
+  const writer = threaded ?? openRecordSink(cfg.format, fields, cfg.outPath, cfg.export);
+  const meter: Partial<MeterOptions> = threaded ? { ...cfg.meter, rawSink: threaded } : cfg.meter;
+  const pipeline = createFlowPipeline({ meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));
   const started = process.hrtime.bigint();
   const showProgress = !cfg.quiet && stderr.isTTY === true;
   let failure: InputError | undefined;
@@ -209,6 +213,12 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
     }
     return 0;
   };
+  if (threaded) {
+    return threaded.end().then(finish, (err: Error) => {
+      stderr.write(`flowsig: internal error in the output thread: ${err.stack ?? err.message}\n`);
+      return 70;
+    });
+  }
   if (cfg.export?.to === undefined) {
     // text and IPFIX file output end synchronously
     void writer.end();
@@ -218,6 +228,24 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
     stderr.write(`flowsig: ${err.message}\n`);
     return 1;
   });
+}
+
+/**
+ * CSV and NDJSON are formatted on a second thread (src/report/threaded.ts) when the compiled worker is
+ * there (not when running from sources) and FLOWSIG_OUTPUT_THREAD is not 0.
+ */
+function openThreadedOutput(cfg: FlowsConfig, fields: readonly FieldDef[]): (ThreadedWriter & RecordSinkLike) | undefined {
+  if (cfg.export !== undefined || (cfg.format !== 'ndjson' && cfg.format !== 'csv')) return undefined;
+  if (process.env.FLOWSIG_OUTPUT_THREAD === '0' || formatWorkerUrl() === undefined) return undefined;
+  const fd = cfg.outPath === undefined || cfg.outPath === '-' ? 1 : openSync(cfg.outPath, 'w');
+  const writer = openThreadedWriter(cfg.format, fields, fd)!;
+  return { ...writer, write: () => undefined, summary: () => undefined };
+}
+
+/** what runFlows asks of its record sink besides the raw records */
+interface RecordSinkLike {
+  write(rec: FlowRecord): void;
+  summary(): string | undefined;
 }
 
 function fileSize(path: string): number {

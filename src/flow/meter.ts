@@ -18,9 +18,12 @@
  * end when idle even if no packet arrives.
  */
 import type { PacketView } from '../decode/view.js';
-import { TUNNEL_NAMES } from '../decode/view.js';
-import { formatIp } from './addr.js';
 import type { EndReason } from './fields.js';
+import {
+  createAddrTextCache, endReasonIndex, newRawRecord, RAW_BIFLOW, RAW_BYTES, RAW_DST, RAW_DSTPORT, RAW_ENDREASON, RAW_ETIME, RAW_INPUT,
+  RAW_IPVER, RAW_L2BYTES, RAW_PACKETS, RAW_PROTO, RAW_REC_ID, RAW_REV_BYTES, RAW_REV_L2BYTES, RAW_REV_PACKETS, RAW_REV_TCPFLAGS,
+  RAW_SRC, RAW_SRCPORT, RAW_STIME, RAW_TCPFLAGS, RAW_TOS, RAW_TUN_DST, RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUNNEL, RAW_VLAN, recordFromRaw,
+} from './raw.js';
 import type { FlowRecord } from './record.js';
 
 export interface KeySpec {
@@ -46,6 +49,17 @@ export interface MeterOptions {
   fragmentTimeoutMs: number;
   /** application taggers (src/tag/): see FlowInspector */
   inspector?: FlowInspector;
+  /** ended flows as raw records (src/flow/raw.ts) instead of FlowRecord objects to `onRecord` */
+  rawSink?: RawRecordSink;
+}
+
+/** Where a meter with `rawSink` sends ended flows: no FlowRecord and no address text is made of them. */
+export interface RawRecordSink {
+  /**
+   * One ended flow. `raw` is reused for the next one. `tags` (flows a tagger claimed) is the record the
+   * taggers' `end` set their fields on: counters and times as usual, but `srcip`/`dstip`/`tun_*` empty.
+   */
+  flow(raw: Float64Array, tags: FlowRecord | undefined): void;
 }
 
 /**
@@ -59,7 +73,11 @@ export interface FlowInspector {
   begin(flow: number, view: PacketView, buf: Buffer, tsMs: number): number;
   /** one packet (dir 0: initiator or the only direction; 1: responder); false stops the inspection */
   packet(flow: number, dir: number, view: PacketView, buf: Buffer, tsMs: number): boolean;
-  /** the flow ends: set tag fields on its record (called for every flow whose begin returned > 0) */
+  /**
+   * The flow ends: set tag fields on its record (called for every flow whose begin returned > 0). With a
+   * RawRecordSink the record carries no address text (srcip, dstip, tun_* are empty): read counters,
+   * times, ports and tag fields only.
+   */
   end(flow: number, rec: FlowRecord): void;
   /**
    * Every field `end` may set. Each record gets them all (undefined until
@@ -138,8 +156,6 @@ const W_PORTS = 1;
 const W_SRC = 2;
 const W_DST = 6;
 const BASE_WORDS = 10;
-/** formatted-address cache size − 1 (a power of two) */
-const ADDR_CACHE_MASK = 4095;
 
 interface FragmentEntry {
   slot: number;
@@ -196,6 +212,8 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   let inspected = new Uint8Array(cap);
   const inspector = opts.inspector;
   const addTagSlots = tagSlotsFunction(inspector?.fields ?? []);
+  const rawSink = opts.rawSink;
+  const raw = newRawRecord();
   let freeSlots = new Int32Array(cap);
   let freeCount = 0;
   for (let s = cap - 1; s >= 0; s--) freeSlots[freeCount++] = s;
@@ -213,9 +231,7 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   const fragments = new Map<string, FragmentEntry>();
 
   const stats: MeterStats = { metered: 0, orphanFragments: 0, flowsCreated: 0, flowsExported: 0, peakFlows: 0 };
-  const addrScratch = Buffer.alloc(16);
-  const addrCacheWords = new Int32Array((ADDR_CACHE_MASK + 1) * 5);
-  const addrCacheText: (string | undefined)[] = new Array(ADDR_CACHE_MASK + 1).fill(undefined);
+  const addrText = createAddrTextCache();
 
   function grow(): void {
     const old = cap;
@@ -422,13 +438,22 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   }
 
   function endFlow(s: number, reason: EndReason): void {
-    const rec = makeRecord(s, reason);
-    if (inspected[s] === 1) {
-      inspected[s] = 0;
-      inspectBudget[s] = 0;
-      inspector!.end(s, rec);
+    fillRaw(s, reason);
+    const tagged = inspected[s] === 1;
+    inspected[s] = 0;
+    inspectBudget[s] = 0;
+    if (rawSink !== undefined) {
+      let tags: FlowRecord | undefined;
+      if (tagged) {
+        tags = recordFromRaw(raw, 0, noAddrText, addTagSlots);
+        inspector!.end(s, tags);
+      }
+      rawSink.flow(raw, tags);
+    } else {
+      const rec = recordFromRaw(raw, 0, addrText, tagged ? addTagSlots : undefined);
+      if (tagged) inspector!.end(s, rec);
+      onRecord(rec);
     }
-    onRecord(rec);
     stats.flowsExported++;
     // unlink from the hash chain
     const b = hashOf[s] & bucketMask;
@@ -462,64 +487,47 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     }
   }
 
-  function makeRecord(s: number, reason: EndReason): FlowRecord {
+  /** The ended flow in slot `s` into `raw`, with the next rec_id. */
+  function fillRaw(s: number, reason: EndReason): void {
     const base = s * KW;
     orient(s);
-    const ver = oVer, proto = oProto, srcW = oSrcW, dstW = oDstW, sport = oSport, dport = oDport;
     const d = s * 2;
     const tt = tunType[s];
-    const rec: FlowRecord = {
-      rec_id: ++recId,
-      stime: stime[s],
-      etime: etime[s],
-      duration: etime[s] - stime[s],
-      ipver: ver,
-      proto,
-      srcip: addrText(keys, base + srcW, ver),
-      srcport: sport,
-      dstip: addrText(keys, base + dstW, ver),
-      dstport: dport,
-      tos: tos[s],
-      tcpflags: flags[d],
-      packets: pkts[d],
-      bytes: octets[d],
-      l2bytes: l2octets[d],
-      input: ifIndexOf[s],
-      vlan: vlanOf[s],
-      tunnel: tt === 0 ? null : TUNNEL_NAMES[tt],
-      tun_srcip: tt === 0 ? null : addrText(tunAddr, s * 9 + 1, tunAddr[s * 9]),
-      tun_dstip: tt === 0 ? null : addrText(tunAddr, s * 9 + 5, tunAddr[s * 9]),
-      endreason: reason,
-    };
-    if (inspected[s] === 1) addTagSlots(rec);
+    raw[RAW_REC_ID] = ++recId;
+    raw[RAW_STIME] = stime[s];
+    raw[RAW_ETIME] = etime[s];
+    raw[RAW_IPVER] = oVer;
+    raw[RAW_PROTO] = oProto;
+    raw[RAW_SRCPORT] = oSport;
+    raw[RAW_DSTPORT] = oDport;
+    raw[RAW_TOS] = tos[s];
+    raw[RAW_TCPFLAGS] = flags[d];
+    raw[RAW_PACKETS] = pkts[d];
+    raw[RAW_BYTES] = octets[d];
+    raw[RAW_L2BYTES] = l2octets[d];
+    raw[RAW_INPUT] = ifIndexOf[s];
+    raw[RAW_VLAN] = vlanOf[s];
+    raw[RAW_TUNNEL] = tt;
+    raw[RAW_ENDREASON] = endReasonIndex(reason);
+    for (let i = 0; i < 4; i++) {
+      raw[RAW_SRC + i] = keys[base + oSrcW + i];
+      raw[RAW_DST + i] = keys[base + oDstW + i];
+    }
+    if (tt !== 0) {
+      const t = s * 9;
+      raw[RAW_TUN_IPVER] = tunAddr[t];
+      for (let i = 0; i < 4; i++) {
+        raw[RAW_TUN_SRC + i] = tunAddr[t + 1 + i];
+        raw[RAW_TUN_DST + i] = tunAddr[t + 5 + i];
+      }
+    }
+    raw[RAW_BIFLOW] = biflow ? 1 : 0;
     if (biflow) {
-      rec.rev_packets = pkts[d + 1];
-      rec.rev_bytes = octets[d + 1];
-      rec.rev_l2bytes = l2octets[d + 1];
-      rec.rev_tcpflags = flags[d + 1];
+      raw[RAW_REV_PACKETS] = pkts[d + 1];
+      raw[RAW_REV_BYTES] = octets[d + 1];
+      raw[RAW_REV_L2BYTES] = l2octets[d + 1];
+      raw[RAW_REV_TCPFLAGS] = flags[d + 1];
     }
-    return rec;
-  }
-
-  /**
-   * Address text for a record. The same hosts recur across many flows, so a
-   * small direct-mapped cache of formatted addresses saves most formatting.
-   */
-  function addrText(words: Int32Array, at: number, ver: number): string {
-    const w0 = words[at], w1 = words[at + 1], w2 = words[at + 2], w3 = words[at + 3];
-    let h = Math.imul(w0 ^ ver, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
-    h = (h ^ (h >>> 15)) & ADDR_CACHE_MASK;
-    const c = h * 5;
-    if (addrCacheText[h] !== undefined && addrCacheWords[c] === ver && addrCacheWords[c + 1] === w0
-      && addrCacheWords[c + 2] === w1 && addrCacheWords[c + 3] === w2 && addrCacheWords[c + 4] === w3) {
-      return addrCacheText[h]!;
-    }
-    const n = ver === 4 ? 1 : 4;
-    for (let i = 0; i < n; i++) addrScratch.writeInt32BE(words[at + i], i * 4);
-    const text = formatIp(addrScratch, 0, ver);
-    addrCacheWords[c] = ver; addrCacheWords[c + 1] = w0; addrCacheWords[c + 2] = w1; addrCacheWords[c + 3] = w2; addrCacheWords[c + 4] = w3;
-    addrCacheText[h] = text;
-    return text;
   }
 
   // ---- the clock ----
@@ -718,6 +726,9 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     now: () => clock,
   };
 }
+
+/** tag records of a RawRecordSink carry no address text */
+const noAddrText = (): string => '';
 
 function readAddr(buf: Buffer, off: number, v4: boolean, into: Int32Array, at: number): void {
   into[at] = (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];

@@ -76,30 +76,59 @@ function valueCode(def: FieldDef, i: number, json: boolean): string {
   }
 }
 
-function compileWrite(fields: readonly FieldDef[], json: boolean): CompiledWrite {
-  const lines: string[] = ['let v; let first = true;'];
-  if (json) lines.push('out.byte(123);');
+/**
+ * Which part of a line a compiled writer writes: all of it, or — for the threaded writer, where the
+ * base fields and the tag fields are written on different threads — its head (no end of line) or its
+ * tail (the fields after the head, then the end of line).
+ */
+export type LinePart = 'whole' | 'head' | 'tail';
+
+function compileWrite(fields: readonly FieldDef[], json: boolean, part: LinePart = 'whole'): CompiledWrite {
+  const tail = part === 'tail';
+  // a tail continues a JSON object that has fields already
+  const lines: string[] = [`let v; let first = ${!tail};`];
+  if (json && !tail) lines.push('out.byte(123);');
   fields.forEach((f, i) => {
     lines.push(`v = rec[${JSON.stringify(f.name)}];`);
     if (json) {
       lines.push(`if (v !== null && v !== undefined) { if (first) first = false; else out.byte(44); out.bytes(keys[${i}]); ${valueCode(f, i, true)} }`);
     } else {
-      if (i > 0) lines.push('out.byte(44);');
+      if (i > 0 || tail) lines.push('out.byte(44);');
       lines.push(`if (v !== null && v !== undefined) { ${valueCode(f, i, false)} }`);
     }
   });
-  if (json) lines.push('out.byte(125);');
-  lines.push('out.byte(10);');
+  if (part !== 'head') {
+    if (json) lines.push('out.byte(125);');
+    lines.push('out.byte(10);');
+  }
   return new Function('rec', 'out', 'keys', 'text', 'defs', lines.join('\n')) as CompiledWrite;
 }
 
+/** A compiled writer of `part` of a CSV or NDJSON line of `fields` (the CSV header is the caller's). */
+export function linePartWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], part: LinePart): (rec: FlowRecord, out: TextOutput) => void {
+  const json = format === 'ndjson';
+  const write = compileWrite(fields, json, part);
+  const keys = json ? jsonKeys(fields) : [];
+  const text = json ? () => '' : csvCellText;
+  return (rec, out) => write(rec, out, keys, text, fields);
+}
+
+export function csvHeader(fields: readonly FieldDef[]): string {
+  return `${fields.map((f) => f.name).join(',')}\n`;
+}
+
+const csvCellText = (def: FieldDef, v: FieldValue): string => csvCell(valueText(def, v));
+
+function jsonKeys(fields: readonly FieldDef[]): Uint8Array[] {
+  return fields.map((f) => Buffer.from(`${JSON.stringify(f.name)}:`, 'utf8'));
+}
+
 function csvWriter(fields: readonly FieldDef[], out: TextOutput): RecordWriter {
-  const write = compileWrite(fields, false);
-  const cellText = (def: FieldDef, v: FieldValue) => csvCell(valueText(def, v));
-  out.write(`${fields.map((f) => f.name).join(',')}\n`);
+  const write = linePartWriter('csv', fields, 'whole');
+  out.write(csvHeader(fields));
   return {
     write(rec) {
-      write(rec, out, [], cellText, fields);
+      write(rec, out);
     },
     end() {
       out.end();
@@ -108,12 +137,10 @@ function csvWriter(fields: readonly FieldDef[], out: TextOutput): RecordWriter {
 }
 
 function ndjsonWriter(fields: readonly FieldDef[], out: TextOutput): RecordWriter {
-  const keys = fields.map((f) => Buffer.from(`${JSON.stringify(f.name)}:`, 'utf8'));
-  const write = compileWrite(fields, true);
-  const unused = () => '';
+  const write = linePartWriter('ndjson', fields, 'whole');
   return {
     write(rec) {
-      write(rec, out, keys, unused, fields);
+      write(rec, out);
     },
     end() {
       out.end();

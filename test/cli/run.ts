@@ -26,9 +26,11 @@ function ensureBuilt(): void {
   built = true;
 }
 
-export function flowsig(args: string[], input?: Buffer): RunResult {
+export function flowsig(args: string[], input?: Buffer, env?: Record<string, string>): RunResult {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, input, maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT, input, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, env: env ? { ...process.env, ...env } : undefined,
+  });
   return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 

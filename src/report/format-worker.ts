@@ -1,0 +1,37 @@
+/**
+ * The output thread of src/report/threaded.ts: takes raw records from the
+ * ring, rebuilds each as a FlowRecord, writes the line's head with the
+ * compiled writer and its tail (the tag fields) from the message or, for an
+ * untagged flow, from an empty record, and writes the text to the descriptor.
+ */
+import { workerData } from 'node:worker_threads';
+import { lookupField, type FieldDef } from '../flow/fields.js';
+import { createAddrTextCache, recordFromRaw } from '../flow/raw.js';
+import type { FlowRecord } from '../flow/record.js';
+import '../tag/index.js'; // registers the tag fields
+import { openOutputFd } from './output.js';
+import { RingConsumer } from './ring.js';
+import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded.js';
+import { csvHeader, linePartWriter } from './writers.js';
+
+const setup = workerData as WorkerSetup;
+const fields: FieldDef[] = setup.fields.map((name) => lookupField(name)!);
+const firstTag = fields.findIndex((f) => f.group === 'tag');
+const head = linePartWriter(setup.format, firstTag < 0 ? fields : fields.slice(0, firstTag), 'head');
+const tail = linePartWriter(setup.format, firstTag < 0 ? [] : fields.slice(firstTag), 'tail');
+const untagged = {} as FlowRecord;
+const out = openOutputFd(setup.fd);
+const ring = new RingConsumer(setup);
+const addrText = createAddrTextCache();
+const units = ring.units;
+const bytes = ring.bytes;
+
+if (setup.format === 'csv') out.write(csvHeader(fields));
+ring.run((at) => {
+  head(recordFromRaw(units, at + MSG_RAW, addrText), out);
+  const tailLength = units[at + MSG_TAIL_LENGTH];
+  if (tailLength === 0) tail(untagged, out);
+  else out.bytes(bytes.subarray((at + MSG_TAIL) * 8, (at + MSG_TAIL) * 8 + tailLength));
+  if (out.closed) ring.close();
+});
+out.end();

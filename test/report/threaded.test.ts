@@ -1,0 +1,71 @@
+/**
+ * `flows -o ndjson|csv` formats on a second thread (src/report/threaded.ts). Its output must be byte for
+ * byte what the one-thread writers make (FLOWSIG_OUTPUT_THREAD=0), for every kind of record: tagged
+ * flows (SIP, RTP, DNS, mDNS, nat64/xlat), tunnels, biflow counters, 7-tuple keys, to standard output
+ * and to a file.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { corpusPath, HAVE_CORPUS, NO_CORPUS_MESSAGE } from '../corpus.js';
+import { flowsig, ROOT } from '../cli/run.js';
+
+const ONE_THREAD = { FLOWSIG_OUTPUT_THREAD: '0' };
+const CAPTURES = [
+  'sip-rtp/ndpi-sip-register-invite-errors-rtp.pcap',
+  'sip-rtp/sngrep-sip-ipv6-fragmented-call.pcap',
+  'nat64/jool-464xlat-plat-nat64-both-sides.pcapng',
+  'tunnels/ndpi-ipv4-in-ipv6-tls.pcap',
+  'mdns/nfstream-mdns-ipv4-ipv6-sll.pcap',
+];
+const OPTIONS = [['-o', 'ndjson'], ['-o', 'csv'], ['-o', 'ndjson', '--biflow', '-k', '7tuple'], ['-o', 'csv', '--biflow', '--no-tags', '--tunnel', 'outer']];
+
+describe.skipIf(!HAVE_CORPUS)('threaded output', () => {
+  if (!HAVE_CORPUS) console.warn(NO_CORPUS_MESSAGE);
+  const dir = mkdtempSync(join(tmpdir(), 'flowsig-threaded-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is found beside the compiled module, so the command uses it', async () => {
+    flowsig(['version']);
+    const { formatWorkerUrl } = await import(`${ROOT}dist/src/report/threaded.js`);
+    expect(formatWorkerUrl()?.pathname).toBe(`${ROOT}dist/src/report/format-worker.js`);
+  });
+
+  for (const capture of CAPTURES) {
+    for (const opts of OPTIONS) {
+      it(`${capture} ${opts.join(' ')}: the same bytes as one thread`, () => {
+        const args = ['flows', '-r', corpusPath(capture), ...opts];
+        const threaded = flowsig(args);
+        const single = flowsig(args, undefined, ONE_THREAD);
+        expect(threaded.code).toBe(0);
+        expect(threaded.stdout.length).toBeGreaterThan(0);
+        expect(threaded.stdout).toBe(single.stdout);
+      });
+    }
+  }
+
+  it('writes the same file with -w', () => {
+    const capture = corpusPath('sip-rtp/ndpi-sip-register-invite-errors-rtp.pcap');
+    const a = join(dir, 'threaded.ndjson'), b = join(dir, 'single.ndjson');
+    expect(flowsig(['flows', '-r', capture, '-w', a]).code).toBe(0);
+    expect(flowsig(['flows', '-r', capture, '-w', b], undefined, ONE_THREAD).code).toBe(0);
+    const text = readFileSync(a, 'utf8');
+    expect(text).toBe(readFileSync(b, 'utf8'));
+    // 76 flows, the SIP ones tagged
+    expect(text.trim().split('\n')).toHaveLength(76);
+    expect(text).toContain('"app":"sip","sip_methods":["REGISTER"]');
+  });
+
+  it('writes what was read before damage and exits 2, as one thread does', () => {
+    const whole = readFileSync(corpusPath('sip-rtp/ndpi-sip-register-invite-errors-rtp.pcap'));
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const threaded = flowsig(['flows', '-r', cut, '-o', 'ndjson']);
+    const single = flowsig(['flows', '-r', cut, '-o', 'ndjson'], undefined, ONE_THREAD);
+    expect(threaded.code).toBe(2);
+    expect(threaded.stderr).toMatch(/cut\.pcap: offset \d+: file ends in the middle of /);
+    expect(threaded.stdout.split('\n').length).toBeGreaterThan(10);
+    expect(threaded.stdout).toBe(single.stdout);
+  });
+});
