@@ -6,7 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { lookupField, type FieldDef } from '../flow/fields.js';
-import { createAddrTextCache, recordFromRaw } from '../flow/raw.js';
+import { createAddrTextCache, createRecordMaker } from '../flow/raw.js';
 import type { FlowRecord } from '../flow/record.js';
 import '../tag/index.js'; // registers the tag fields
 import { openOutputFd } from './output.js';
@@ -22,13 +22,13 @@ const tail = linePartWriter(setup.format, firstTag < 0 ? [] : fields.slice(first
 const untagged = {} as FlowRecord;
 const out = openOutputFd(setup.fd);
 const ring = new RingConsumer(setup);
-const addrText = createAddrTextCache();
+const makeRecord = createRecordMaker(createAddrTextCache(), { biflow: setup.fields.includes('rev_packets') });
 const units = ring.units;
 const bytes = ring.bytes;
 
 if (setup.format === 'csv') out.write(csvHeader(fields));
 ring.run((at) => {
-  head(recordFromRaw(units, at + MSG_RAW, addrText), out);
+  head(makeRecord(units, at + MSG_RAW), out);
   const tailLength = units[at + MSG_TAIL_LENGTH];
   if (tailLength === 0) tail(untagged, out);
   else out.bytes(bytes.subarray((at + MSG_TAIL) * 8, (at + MSG_TAIL) * 8 + tailLength));
