@@ -53,13 +53,19 @@ export interface MeterOptions {
   rawSink?: RawRecordSink;
 }
 
-/** Where a meter with `rawSink` sends ended flows: no FlowRecord and no address text is made of them. */
+/**
+ * Where a meter with `rawSink` sends ended flows: no FlowRecord and no address text is made of them.
+ * The meter writes each raw record straight into the sink's `units` (no copy).
+ */
 export interface RawRecordSink {
+  readonly units: Float64Array;
+  /** where the next raw record goes (RAW_WORDS units from this index), or -1 when the sink takes no more */
+  place(): number;
   /**
-   * One ended flow. `raw` is reused for the next one. `tags` (flows a tagger claimed) is the record the
+   * The raw record placed at `at` is complete. `tags` (flows a tagger claimed) is the record the
    * taggers' `end` set their fields on: counters and times as usual, but `srcip`/`dstip`/`tun_*` empty.
    */
-  flow(raw: Float64Array, tags: FlowRecord | undefined): void;
+  send(at: number, tags: FlowRecord | undefined): void;
 }
 
 /**
@@ -441,18 +447,23 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   }
 
   function endFlow(s: number, reason: EndReason): void {
-    fillRaw(s, reason);
     const tagged = inspected[s] === 1;
     inspected[s] = 0;
     inspectBudget[s] = 0;
     if (rawSink !== undefined) {
+      const at = rawSink.place();
+      // a sink that takes no more (its reader went away) still lets the taggers end the flow
+      const into = at < 0 ? raw : rawSink.units;
+      const o = at < 0 ? 0 : at;
+      fillRaw(s, reason, into, o);
       let tags: FlowRecord | undefined;
       if (tagged) {
-        tags = tagsOnlyRecord(raw, 0);
+        tags = tagsOnlyRecord(into, o);
         inspector!.end(s, tags);
       }
-      rawSink.flow(raw, tags);
+      if (at >= 0) rawSink.send(at, tags);
     } else {
+      fillRaw(s, reason, raw, 0);
       const rec = tagged ? taggedRecord(raw, 0) : plainRecord(raw, 0);
       if (tagged) inspector!.end(s, rec);
       onRecord(rec);
@@ -490,46 +501,46 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
     }
   }
 
-  /** The ended flow in slot `s` into `raw`, with the next rec_id. */
-  function fillRaw(s: number, reason: EndReason): void {
+  /** The ended flow in slot `s` as a raw record at `into[at]`, with the next rec_id. */
+  function fillRaw(s: number, reason: EndReason, into: Float64Array, at: number): void {
     const base = s * KW;
     orient(s);
     const d = s * 2;
     const tt = tunType[s];
-    raw[RAW_REC_ID] = ++recId;
-    raw[RAW_STIME] = stime[s];
-    raw[RAW_ETIME] = etime[s];
-    raw[RAW_IPVER] = oVer;
-    raw[RAW_PROTO] = oProto;
-    raw[RAW_SRCPORT] = oSport;
-    raw[RAW_DSTPORT] = oDport;
-    raw[RAW_TOS] = tos[s];
-    raw[RAW_TCPFLAGS] = flags[d];
-    raw[RAW_PACKETS] = pkts[d];
-    raw[RAW_BYTES] = octets[d];
-    raw[RAW_L2BYTES] = l2octets[d];
-    raw[RAW_INPUT] = ifIndexOf[s];
-    raw[RAW_VLAN] = vlanOf[s];
-    raw[RAW_TUNNEL] = tt;
-    raw[RAW_ENDREASON] = endReasonIndex(reason);
+    into[at + RAW_REC_ID] = ++recId;
+    into[at + RAW_STIME] = stime[s];
+    into[at + RAW_ETIME] = etime[s];
+    into[at + RAW_IPVER] = oVer;
+    into[at + RAW_PROTO] = oProto;
+    into[at + RAW_SRCPORT] = oSport;
+    into[at + RAW_DSTPORT] = oDport;
+    into[at + RAW_TOS] = tos[s];
+    into[at + RAW_TCPFLAGS] = flags[d];
+    into[at + RAW_PACKETS] = pkts[d];
+    into[at + RAW_BYTES] = octets[d];
+    into[at + RAW_L2BYTES] = l2octets[d];
+    into[at + RAW_INPUT] = ifIndexOf[s];
+    into[at + RAW_VLAN] = vlanOf[s];
+    into[at + RAW_TUNNEL] = tt;
+    into[at + RAW_ENDREASON] = endReasonIndex(reason);
     for (let i = 0; i < 4; i++) {
-      raw[RAW_SRC + i] = keys[base + oSrcW + i];
-      raw[RAW_DST + i] = keys[base + oDstW + i];
+      into[at + RAW_SRC + i] = keys[base + oSrcW + i];
+      into[at + RAW_DST + i] = keys[base + oDstW + i];
     }
     if (tt !== 0) {
       const t = s * 9;
-      raw[RAW_TUN_IPVER] = tunAddr[t];
+      into[at + RAW_TUN_IPVER] = tunAddr[t];
       for (let i = 0; i < 4; i++) {
-        raw[RAW_TUN_SRC + i] = tunAddr[t + 1 + i];
-        raw[RAW_TUN_DST + i] = tunAddr[t + 5 + i];
+        into[at + RAW_TUN_SRC + i] = tunAddr[t + 1 + i];
+        into[at + RAW_TUN_DST + i] = tunAddr[t + 5 + i];
       }
     }
-    raw[RAW_BIFLOW] = biflow ? 1 : 0;
+    into[at + RAW_BIFLOW] = biflow ? 1 : 0;
     if (biflow) {
-      raw[RAW_REV_PACKETS] = pkts[d + 1];
-      raw[RAW_REV_BYTES] = octets[d + 1];
-      raw[RAW_REV_L2BYTES] = l2octets[d + 1];
-      raw[RAW_REV_TCPFLAGS] = flags[d + 1];
+      into[at + RAW_REV_PACKETS] = pkts[d + 1];
+      into[at + RAW_REV_BYTES] = octets[d + 1];
+      into[at + RAW_REV_L2BYTES] = l2octets[d + 1];
+      into[at + RAW_REV_TCPFLAGS] = flags[d + 1];
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * The output thread of src/report/threaded.ts: takes raw records from the
  * ring, rebuilds each as a FlowRecord, writes the line's head with the
- * compiled writer and its tail (the tag fields) from the message or, for an
- * untagged flow, from an empty record, and writes the text to the descriptor.
+ * compiled writer and its tail (the tag fields) from the decoded tag bytes
+ * or, for an untagged flow, from an empty record, and writes the text out.
  */
 import { workerData } from 'node:worker_threads';
 import { lookupField, type FieldDef } from '../flow/fields.js';
@@ -11,6 +11,7 @@ import type { FlowRecord } from '../flow/record.js';
 import '../tag/index.js'; // registers the tag fields
 import { openOutputFd } from './output.js';
 import { RingConsumer } from './ring.js';
+import { createTagDecoder } from './tagcodec.js';
 import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded.js';
 import { csvHeader, linePartWriter } from './writers.js';
 
@@ -19,19 +20,19 @@ const fields: FieldDef[] = setup.fields.map((name) => lookupField(name)!);
 const firstTag = fields.findIndex((f) => f.group === 'tag');
 const head = linePartWriter(setup.format, firstTag < 0 ? fields : fields.slice(0, firstTag), 'head');
 const tail = linePartWriter(setup.format, firstTag < 0 ? [] : fields.slice(firstTag), 'tail');
+const tagNames = firstTag < 0 ? [] : setup.fields.slice(firstTag);
 const untagged = {} as FlowRecord;
+const decodeTags = createTagDecoder(tagNames);
 const out = openOutputFd(setup.fd);
 const ring = new RingConsumer(setup);
 const makeRecord = createRecordMaker(createAddrTextCache(), { biflow: setup.fields.includes('rev_packets') });
 const units = ring.units;
-const bytes = ring.bytes;
+const bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
 
 if (setup.format === 'csv') out.write(csvHeader(fields));
 ring.run((at) => {
   head(makeRecord(units, at + MSG_RAW), out);
-  const tailLength = units[at + MSG_TAIL_LENGTH];
-  if (tailLength === 0) tail(untagged, out);
-  else out.bytes(bytes.subarray((at + MSG_TAIL) * 8, (at + MSG_TAIL) * 8 + tailLength));
+  tail(units[at + MSG_TAIL_LENGTH] === 0 ? untagged : decodeTags(bytes, (at + MSG_TAIL) * 8), out);
   if (out.closed) ring.close();
 });
 out.end();

@@ -38,12 +38,15 @@ export function openTextOutput(path: string | undefined): TextOutput {
 
 /** A TextOutput on an open file descriptor (closed at `end` unless it is standard output). */
 export function openOutputFd(fd: number): TextOutput {
+  const buf = Buffer.allocUnsafe(BUFFER_SIZE);
+  let pos = 0;
   let closed = false;
-  const out = bufferedOutput((buf, len) => {
+
+  function flush(): void {
     let off = 0;
-    while (off < len && !closed) {
+    while (off < pos && !closed) {
       try {
-        off += writeSync(fd, buf, off, len - off);
+        off += writeSync(fd, buf, off, pos - off);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') continue; // non-blocking pipe: the reader is slower than us
@@ -54,64 +57,6 @@ export function openOutputFd(fd: number): TextOutput {
         throw err;
       }
     }
-  }, () => closed);
-  return {
-    ...out,
-    end() {
-      out.end();
-      if (fd !== 1) closeSync(fd);
-    },
-    get closed() {
-      return closed;
-    },
-  };
-}
-
-/** A TextOutput into memory: `take` moves what was written since the last take into `into` at `at`. */
-export interface MemoryOutput extends TextOutput {
-  /** bytes written since the last take */
-  readonly length: number;
-  take(into: Uint8Array, at: number): void;
-}
-
-export function memoryOutput(): MemoryOutput {
-  /** what did not fit in the buffer (rare: a record's text is far below its size) */
-  let spill: Buffer[] = [];
-  let spilled = 0;
-  const core = bufferedOutput((buf, len) => {
-    spill.push(Buffer.from(buf.subarray(0, len)));
-    spilled += len;
-  }, () => false);
-  return {
-    ...core,
-    get length() {
-      return spilled + core.pending();
-    },
-    take(into, at) {
-      for (const part of spill) {
-        into.set(part, at);
-        at += part.length;
-      }
-      spill = [];
-      spilled = 0;
-      core.copyPending(into, at);
-    },
-    get closed() {
-      return false;
-    },
-  };
-}
-
-/**
- * The byte buffer and the formatting behind every TextOutput; `drain(buf, len)` takes the buffer's
- * first `len` bytes when it is full and at flush/end.
- */
-function bufferedOutput(drain: (buf: Buffer, len: number) => void, isClosed: () => boolean): TextOutput & { pending(): number; copyPending(into: Uint8Array, at: number): void } {
-  const buf = Buffer.allocUnsafe(BUFFER_SIZE);
-  let pos = 0;
-
-  function flush(): void {
-    if (pos > 0) drain(buf, pos);
     pos = 0;
   }
 
@@ -207,14 +152,10 @@ function bufferedOutput(drain: (buf: Buffer, len: number) => void, isClosed: () 
     },
     end() {
       flush();
+      if (fd !== 1) closeSync(fd);
     },
     get closed() {
-      return isClosed();
-    },
-    pending: () => pos,
-    copyPending(into, at) {
-      into.set(buf.subarray(0, pos), at);
-      pos = 0;
+      return closed;
     },
   };
 }

@@ -34,8 +34,11 @@ export function createRingBuffers(bytes: number): RingBuffers {
   return { control: new SharedArrayBuffer(CONTROL_WORDS * 4), data: new SharedArrayBuffer(Math.max(1 << 16, bytes & ~7)) };
 }
 
-/** publish at least every this many units written */
-const PUBLISH_UNITS = 8192;
+/**
+ * Publish after this share of the ring was written: each publish may wake the consumer (a futex call,
+ * microseconds), so batches must be large; 1/16 of the ring still keeps the consumer busy.
+ */
+const PUBLISH_SHARE = 16;
 
 export class RingProducer {
   private readonly ctl: Int32Array;
@@ -45,12 +48,14 @@ export class RingProducer {
   private readonly cap: number;
   private w = 0;
   private published = 0;
+  private readonly publishUnits: number;
 
   constructor(buffers: RingBuffers) {
     this.ctl = new Int32Array(buffers.control);
     this.units = new Float64Array(buffers.data);
     this.bytes = new Uint8Array(buffers.data);
     this.cap = this.units.length;
+    this.publishUnits = Math.floor(this.cap / PUBLISH_SHARE);
   }
 
   /**
@@ -79,7 +84,7 @@ export class RingProducer {
   /** The message of `n` units reserved at `at` is written. */
   commit(at: number, n: number): void {
     this.w = at + n;
-    if (this.w - this.published >= PUBLISH_UNITS || this.w < this.published) this.publish();
+    if (this.w - this.published >= this.publishUnits || this.w < this.published) this.publish();
   }
 
   /** Let the consumer see everything committed so far. */

@@ -7,9 +7,11 @@
  * byte what the one-thread writers make: the worker runs the same compiled
  * writer on a record rebuilt from the raw one.
  *
- * Tag fields (sets, strings) are not raw numbers: for a tagged flow the
- * metering thread writes the line's tail (the tag fields, which come last in
- * the registry's order) as text into the message, and the worker copies it.
+ * The meter writes each raw record straight into the ring. Tag fields (sets,
+ * strings) are not raw numbers: for a tagged flow the metering thread
+ * encodes them as bytes after the raw record (tagcodec.ts), and the worker
+ * decodes and formats them with the writer of the line's tail (tag fields
+ * come last in the registry's order).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +20,10 @@ import type { FieldDef } from '../flow/fields.js';
 import type { RawRecordSink } from '../flow/meter.js';
 import { RAW_WORDS } from '../flow/raw.js';
 import type { FlowRecord } from '../flow/record.js';
-import { memoryOutput } from './output.js';
 import { createRingBuffers, RingProducer } from './ring.js';
-import { linePartWriter } from './writers.js';
+import { createTagEncoder } from './tagcodec.js';
 
-/** message: length unit, raw record, tail length in bytes, tail bytes (padded to units) */
+/** message: length unit, raw record, tag bytes' length, tag bytes (tagcodec.ts; padded to units) */
 export const MSG_RAW = 1;
 export const MSG_TAIL_LENGTH = MSG_RAW + RAW_WORDS;
 export const MSG_TAIL = MSG_TAIL_LENGTH + 1;
@@ -72,26 +73,35 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
       else resolve();
     });
   });
-  const writeTail = linePartWriter(format, tagFields, 'tail');
-  const tail = memoryOutput();
+  const tags = createTagEncoder(tagFields.map((f) => f.name));
   const units = ring.units;
   const bytes = ring.bytes;
+  /** the reservation place() made */
+  let placed = -1;
 
   return {
-    flow(raw: Float64Array, tags: FlowRecord | undefined): void {
-      if (ring.closed) return;
+    units,
+    place(): number {
+      if (ring.closed) return -1;
+      placed = ring.reserve(MSG_TAIL);
+      return placed < 0 ? -1 : placed + MSG_RAW;
+    },
+    send(_at: number, rec: FlowRecord | undefined): void {
+      let at = placed;
+      let n = MSG_TAIL;
       let tailLength = 0;
-      if (tags !== undefined) {
-        writeTail(tags, tail);
-        tailLength = tail.length;
+      if (rec !== undefined) {
+        tailLength = tags.encode(rec);
+        n += (tailLength + 7) >>> 3;
+        // the same place when the ring has room there; otherwise the record moves (after a wrap)
+        const again = ring.reserve(n);
+        if (again < 0) return;
+        if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + MSG_RAW + RAW_WORDS);
+        at = again;
+        bytes.set(tags.bytes.subarray(0, tailLength), (at + MSG_TAIL) * 8);
       }
-      const n = MSG_TAIL + ((tailLength + 7) >>> 3);
-      const at = ring.reserve(n);
-      if (at < 0) return;
       units[at] = n;
-      for (let i = 0; i < RAW_WORDS; i++) units[at + MSG_RAW + i] = raw[i];
       units[at + MSG_TAIL_LENGTH] = tailLength;
-      if (tailLength > 0) tail.take(bytes, (at + MSG_TAIL) * 8);
       ring.commit(at, n);
     },
     end(): Promise<void> {
