@@ -42,16 +42,21 @@ export function typeName(t: number): string {
   return TYPES[t] ?? `TYPE${t}`;
 }
 
+/**
+ * The lists are made when their first item is (a record gets a fresh empty
+ * list when it needs one): a lookup lives for seconds, so whatever it holds
+ * outlives the young generation, and most lists stay empty.
+ */
 interface DnsState {
   mdns: boolean;
   dns: boolean;
-  qnames: string[];
-  qtypes: string[];
-  rcodes: string[];
-  answers: string[];
+  qnames: string[] | undefined;
+  qtypes: string[] | undefined;
+  rcodes: string[] | undefined;
+  answers: string[] | undefined;
   ancount: number;
   synth64: boolean;
-  services: string[];
+  services: string[] | undefined;
 }
 
 export const dnsTagger: Tagger<DnsState> = {
@@ -64,8 +69,8 @@ export const dnsTagger: Tagger<DnsState> = {
     return 0;
   },
   open(view) {
-    const mdns = view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT;
-    return { mdns: mdns && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT, dns: false, qnames: [], qtypes: [], rcodes: [], answers: [], ancount: 0, synth64: false, services: [] };
+    const mdns = (view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT) && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT;
+    return { mdns, dns: false, qnames: undefined, qtypes: undefined, rcodes: undefined, answers: undefined, ancount: 0, synth64: false, services: undefined };
   },
   packet(state, _dir, view, buf, _ts, env) {
     let off = view.payloadOff;
@@ -85,13 +90,13 @@ export const dnsTagger: Tagger<DnsState> = {
   close(state, rec) {
     if (!state.dns) return;
     rec.app = state.mdns ? 'mdns' : 'dns';
-    rec.dns_qnames = state.qnames;
-    rec.dns_qtypes = state.qtypes;
-    if (state.rcodes.length > 0) rec.dns_rcodes = state.rcodes;
-    if (state.answers.length > 0) rec.dns_answers = state.answers;
+    rec.dns_qnames = state.qnames ?? [];
+    rec.dns_qtypes = state.qtypes ?? [];
+    if (state.rcodes !== undefined) rec.dns_rcodes = state.rcodes;
+    if (state.answers !== undefined) rec.dns_answers = state.answers;
     rec.dns_ancount = state.ancount;
     rec.dns_synth64 = state.synth64;
-    if (state.mdns) rec.mdns_services = state.services;
+    if (state.mdns) rec.mdns_services = state.services ?? [];
   },
 };
 
@@ -107,7 +112,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
   state.dns = true;
   if (response) {
     // mDNS responses carry no meaningful rcode (RFC 6762 18.11)
-    if (!state.mdns) addOnce(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
+    if (!state.mdns) state.rcodes = addOnce(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
     state.ancount += an;
   }
   let off = start + HEADER;
@@ -115,8 +120,8 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const name = readName(buf, start, off, end);
     if (name === undefined || name.next + 4 > end) return true;
     off = name.next;
-    addOnce(state.qnames, name.text);
-    addOnce(state.qtypes, typeName(buf.readUInt16BE(off)));
+    state.qnames = addOnce(state.qnames, name.text);
+    state.qtypes = addOnce(state.qtypes, typeName(buf.readUInt16BE(off)));
     if (state.mdns) service(state, name.text);
     off += 4;
   }
@@ -129,9 +134,9 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const rdlen = buf.readUInt16BE(off + 8);
     const rdata = off + 10;
     if (rdata + rdlen > end) return true;
-    if (type === 1 && rdlen === 4) addOnce(state.answers, formatIp(buf, rdata, 4));
+    if (type === 1 && rdlen === 4) state.answers = addOnce(state.answers, formatIp(buf, rdata, 4));
     else if (type === 28 && rdlen === 16) {
-      addOnce(state.answers, formatIp(buf, rdata, 6));
+      state.answers = addOnce(state.answers, formatIp(buf, rdata, 6));
       if (prefixOf(env.pref64, buf, rdata) !== undefined) state.synth64 = true;
     }
     if (state.mdns) {
@@ -149,7 +154,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
 /** "printer._ipp._tcp.local" → "_ipp._tcp.local"; the DNS-SD meta-query names itself */
 function service(state: DnsState, name: string): void {
   const m = /(?:^|\.)(_[^.]+\._(?:tcp|udp)\..+)$/i.exec(name);
-  if (m) addOnce(state.services, m[1]);
+  if (m) state.services = addOnce(state.services, m[1]);
 }
 
 /** A possibly compressed name at `off` (nothing read at or past `end`: the buffer may hold other packets); `next` is the offset after it. */
@@ -181,6 +186,9 @@ function readName(buf: Buffer, msg: number, off: number, end: number): { text: s
   return { text: labels.length === 0 ? '<Root>' : labels.join('.'), next };
 }
 
-function addOnce<T>(list: T[], value: T): void {
+/** `list` with `value` added (a new list when there was none) */
+function addOnce<T>(list: T[] | undefined, value: T): T[] {
+  if (list === undefined) return [value];
   if (list.length < MAX_ITEMS && !list.includes(value)) list.push(value);
+  return list;
 }
