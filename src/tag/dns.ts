@@ -38,25 +38,43 @@ const TYPES: Record<number, string> = {
 };
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
+/** "TYPEnnn" texts made so far: a flow keeps what it names until it ends, so each text is made once */
+const otherTypes: (string | undefined)[] = [];
+
 export function typeName(t: number): string {
-  return TYPES[t] ?? `TYPE${t}`;
+  return TYPES[t] ?? (otherTypes[t] ??= `TYPE${t}`);
 }
 
 /**
- * The lists are made when their first item is (a record gets a fresh empty
- * list when it needs one): a lookup lives for seconds, so whatever it holds
- * outlives the young generation, and most lists stay empty.
+ * A set of distinct items (at most MAX_ITEMS) as a flow collects it: nothing,
+ * the one item, or a list once a second one comes. A lookup lives for seconds,
+ * so whatever its state holds outlives the young generation and costs a full
+ * collection; most flows name one thing or none, so the record's list is made
+ * only when the record is.
  */
+type Items = string | string[] | undefined;
+
+function addItem(items: Items, value: string): Items {
+  if (items === undefined) return value;
+  if (typeof items === 'string') return items === value ? items : [items, value];
+  if (items.length < MAX_ITEMS && !items.includes(value)) items.push(value);
+  return items;
+}
+
+function listOf(items: Items): string[] {
+  return items === undefined ? [] : typeof items === 'string' ? [items] : items;
+}
+
 interface DnsState {
   mdns: boolean;
   dns: boolean;
-  qnames: string[] | undefined;
-  qtypes: string[] | undefined;
-  rcodes: string[] | undefined;
-  answers: string[] | undefined;
+  qnames: Items;
+  qtypes: Items;
+  rcodes: Items;
+  answers: Items;
   ancount: number;
   synth64: boolean;
-  services: string[] | undefined;
+  services: Items;
 }
 
 export const dnsTagger: Tagger<DnsState> = {
@@ -90,13 +108,13 @@ export const dnsTagger: Tagger<DnsState> = {
   close(state, rec) {
     if (!state.dns) return;
     rec.app = state.mdns ? 'mdns' : 'dns';
-    rec.dns_qnames = state.qnames ?? [];
-    rec.dns_qtypes = state.qtypes ?? [];
-    if (state.rcodes !== undefined) rec.dns_rcodes = state.rcodes;
-    if (state.answers !== undefined) rec.dns_answers = state.answers;
+    rec.dns_qnames = listOf(state.qnames);
+    rec.dns_qtypes = listOf(state.qtypes);
+    if (state.rcodes !== undefined) rec.dns_rcodes = listOf(state.rcodes);
+    if (state.answers !== undefined) rec.dns_answers = listOf(state.answers);
     rec.dns_ancount = state.ancount;
     rec.dns_synth64 = state.synth64;
-    if (state.mdns) rec.mdns_services = state.services ?? [];
+    if (state.mdns) rec.mdns_services = listOf(state.services);
   },
 };
 
@@ -112,7 +130,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
   state.dns = true;
   if (response) {
     // mDNS responses carry no meaningful rcode (RFC 6762 18.11)
-    if (!state.mdns) state.rcodes = addOnce(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
+    if (!state.mdns) state.rcodes = addItem(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
     state.ancount += an;
   }
   let off = start + HEADER;
@@ -120,8 +138,8 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const name = readName(buf, start, off, end);
     if (name === undefined || name.next + 4 > end) return true;
     off = name.next;
-    state.qnames = addOnce(state.qnames, name.text);
-    state.qtypes = addOnce(state.qtypes, typeName(buf.readUInt16BE(off)));
+    state.qnames = addItem(state.qnames, name.text);
+    state.qtypes = addItem(state.qtypes, typeName(buf.readUInt16BE(off)));
     if (state.mdns) service(state, name.text);
     off += 4;
   }
@@ -134,9 +152,9 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const rdlen = buf.readUInt16BE(off + 8);
     const rdata = off + 10;
     if (rdata + rdlen > end) return true;
-    if (type === 1 && rdlen === 4) state.answers = addOnce(state.answers, formatIp(buf, rdata, 4));
+    if (type === 1 && rdlen === 4) state.answers = addItem(state.answers, formatIp(buf, rdata, 4));
     else if (type === 28 && rdlen === 16) {
-      state.answers = addOnce(state.answers, formatIp(buf, rdata, 6));
+      state.answers = addItem(state.answers, formatIp(buf, rdata, 6));
       if (prefixOf(env.pref64, buf, rdata) !== undefined) state.synth64 = true;
     }
     if (state.mdns) {
@@ -154,7 +172,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
 /** "printer._ipp._tcp.local" → "_ipp._tcp.local"; the DNS-SD meta-query names itself */
 function service(state: DnsState, name: string): void {
   const m = /(?:^|\.)(_[^.]+\._(?:tcp|udp)\..+)$/i.exec(name);
-  if (m) state.services = addOnce(state.services, m[1]);
+  if (m) state.services = addItem(state.services, m[1]);
 }
 
 /** A possibly compressed name at `off` (nothing read at or past `end`: the buffer may hold other packets); `next` is the offset after it. */
@@ -186,9 +204,3 @@ function readName(buf: Buffer, msg: number, off: number, end: number): { text: s
   return { text: labels.length === 0 ? '<Root>' : labels.join('.'), next };
 }
 
-/** `list` with `value` added (a new list when there was none) */
-function addOnce<T>(list: T[] | undefined, value: T): T[] {
-  if (list === undefined) return [value];
-  if (list.length < MAX_ITEMS && !list.includes(value)) list.push(value);
-  return list;
-}
