@@ -46,7 +46,8 @@ export interface PendingTable<T extends PendingEntry<T>> {
   clear(): void;
 }
 
-export function createPendingTable<T extends PendingEntry<T>>(): PendingTable<T> {
+/** `dropped` is told of each flow `prune` drops (no longer reachable through the table) */
+export function createPendingTable<T extends PendingEntry<T>>(dropped: (s: T) => void): PendingTable<T> {
   let buckets = new Array<T | undefined>(1 << BUCKET_BITS).fill(undefined);
   /** ended flows still in the table, in the order they ended */
   let done: T[] = [];
@@ -98,8 +99,7 @@ export function createPendingTable<T extends PendingEntry<T>>(): PendingTable<T>
       let kept = 0;
       for (let i = 0; i < done.length; i++) {
         const s = done[i];
-        if (now === Infinity || now - s.ended > windowMs) unlink(s);
-        else done[kept++] = s;
+        if (now === Infinity || now - s.ended > windowMs) { unlink(s); dropped(s); } else done[kept++] = s;
       }
       done.length = kept;
     },

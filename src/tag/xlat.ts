@@ -43,6 +43,8 @@ export const XLAT_FIELDS: readonly FieldDef[] = [
 export const PAIR_WINDOW_MS = 5_000;
 /** at most this many flows waiting to be paired; the oldest go first */
 export const MAX_PENDING = 65_536;
+/** at most this many ended sides kept for reuse */
+const MAX_SPARE = 65_536;
 
 const ICMP = 1;
 const ICMPV6 = 58;
@@ -84,6 +86,13 @@ interface Side extends PendingEntry<Side> {
   d0: number; d1: number; d2: number; d3: number;
   srcPort: number;
   dstPort: number;
+}
+
+function blankSide(): Side {
+  return {
+    side: 0, label: '', proto: 0, fwd: true, clientPort: 0, host: 0, port: 0, ended: -1, next: undefined, pending: false, recId: 0, peer: undefined,
+    ipVersion: 0, s0: 0, s1: 0, s2: 0, s3: 0, d0: 0, d1: 0, d2: 0, d3: 0, srcPort: 0, dstPort: 0,
+  };
 }
 
 /** 192.0.0.0/29 (RFC 6333/7335: B4 and CLAT addresses) */
@@ -129,7 +138,17 @@ function v4At(buf: Uint8Array, off: number): number {
 
 /** A fresh xlat tagger (its pending flows belong to one pipeline). */
 export function createXlatTagger(): Tagger<Side> {
-  const pending = createPendingTable<Side>();
+  /**
+   * Sides no one can reach any more, reused by new flows: a side lives for its flow's seconds plus
+   * the pairing window, so a fresh object per flow is promoted out of the young generation and
+   * collected by full collections. A side is spare once it has ended, left the pending table and
+   * has no peer (a paired side may still be read through its peer, so it is left to the collector).
+   */
+  const spare: Side[] = [];
+  function recycle(s: Side): void {
+    if (s.peer === undefined && spare.length < MAX_SPARE) spare.push(s);
+  }
+  const pending = createPendingTable<Side>(recycle);
   let lastPrune = -Infinity;
 
   function add(s: Side): void {
@@ -169,6 +188,27 @@ export function createXlatTagger(): Tagger<Side> {
     return false;
   }
 
+  /** the record's xlat fields */
+  function setFields(s: Side, rec: FlowRecord, env: TagEnv): void {
+    if (s.side === 0) { rec.xlat = s.label; return; }
+    if (s.side === 6) {
+      // a host that announced its CLAT address (192.0.0.0/29) in SDP is a CLAT: all its flows, both ways
+      if (s.label === 'nat64-v6' && env.clatHosts.size > 0 && env.clatHosts.has(s.fwd ? addrAt(s.s0, s.s1, s.s2, s.s3, 6) : addrAt(s.d0, s.d1, s.d2, s.d3, 6))) s.label = 'clat';
+      rec.xlat = s.label;
+    } else if (s.peer !== undefined && s.peer.label === '4in6') {
+      rec.xlat = '4in6-v4';
+    } else if (s.peer !== undefined) {
+      rec.xlat = 'nat64-v4';
+      // toward the IPv4 host, the SDP on this side was written by the IPv6-only host across the NAT64
+      if (s.fwd && rec.sdp_ipv4_literal === false && announcesIpv4(rec.sdp_media)) rec.sdp_ipv4_literal = true;
+    }
+    if (s.peer !== undefined) {
+      if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
+      rec.xlat_peer_flow = flowText(s.peer);
+      if (s.peer.recId > 0) rec.xlat_peer = s.peer.recId;
+    }
+  }
+
   return {
     name: 'xlat',
     annotates: true,
@@ -182,11 +222,11 @@ export function createXlatTagger(): Tagger<Side> {
       return pending.has(v4At(buf, view.dstOff), hostPort(view, true)) || pending.has(v4At(buf, view.srcOff), hostPort(view, false)) ? 1 : 0;
     },
     open(view, buf, ts, env): Side {
-      const s: Side = {
-        side: 0, label: '', proto: view.proto, fwd: true, clientPort: 0, host: 0, port: 0,
-        ended: -1, next: undefined, pending: false, recId: 0, peer: undefined,
-        ipVersion: view.ipVersion, s0: 0, s1: 0, s2: 0, s3: 0, d0: 0, d1: 0, d2: 0, d3: 0, srcPort: view.srcPort, dstPort: view.dstPort,
-      };
+      const s = spare.pop() ?? blankSide();
+      s.side = 0; s.label = ''; s.proto = view.proto; s.fwd = true; s.clientPort = 0; s.host = 0; s.port = 0;
+      s.ended = -1; s.next = undefined; s.pending = false; s.recId = 0; s.peer = undefined;
+      s.ipVersion = view.ipVersion; s.srcPort = view.srcPort; s.dstPort = view.dstPort;
+      s.s0 = s.s1 = s.s2 = s.s3 = s.d0 = s.d1 = s.d2 = s.d3 = 0;
       if (view.tunnelType === V6INV4) { s.label = '6in4'; return s; }
       if (ts - lastPrune > PAIR_WINDOW_MS) { pending.prune(ts, PAIR_WINDOW_MS); lastPrune = ts; }
       keepAddresses(s, buf, view.srcOff, view.dstOff);
@@ -237,24 +277,9 @@ export function createXlatTagger(): Tagger<Side> {
     close(s, rec: FlowRecord, env: TagEnv) {
       s.ended = rec.etime;
       s.recId = rec.rec_id;
-      pending.ended(s);
-      if (s.side === 0) { rec.xlat = s.label; return; }
-      if (s.side === 6) {
-        // a host that announced its CLAT address (192.0.0.0/29) in SDP is a CLAT: all its flows, both ways
-        if (s.label === 'nat64-v6' && env.clatHosts.size > 0 && env.clatHosts.has(s.fwd ? addrAt(s.s0, s.s1, s.s2, s.s3, 6) : addrAt(s.d0, s.d1, s.d2, s.d3, 6))) s.label = 'clat';
-        rec.xlat = s.label;
-      } else if (s.peer !== undefined && s.peer.label === '4in6') {
-        rec.xlat = '4in6-v4';
-      } else if (s.peer !== undefined) {
-        rec.xlat = 'nat64-v4';
-        // toward the IPv4 host, the SDP on this side was written by the IPv6-only host across the NAT64
-        if (s.fwd && rec.sdp_ipv4_literal === false && announcesIpv4(rec.sdp_media)) rec.sdp_ipv4_literal = true;
-      }
-      if (s.peer !== undefined) {
-        if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
-        rec.xlat_peer_flow = flowText(s.peer);
-        if (s.peer.recId > 0) rec.xlat_peer = s.peer.recId;
-      }
+      setFields(s, rec, env);
+      // still pending: recycled when it leaves the table
+      if (s.pending) pending.ended(s); else recycle(s);
     },
   };
 }
