@@ -6,6 +6,7 @@
  */
 import { formatIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
 import { prefixOf } from './nat64.js';
@@ -77,6 +78,14 @@ interface DnsState {
   services: Items;
 }
 
+/**
+ * States of ended flows, reused by new ones: a state lives for its flow's
+ * seconds, so a fresh one per flow would be promoted and left for a full
+ * collection.
+ */
+const spare: DnsState[] = [];
+const MAX_SPARE = 16_384;
+
 export const dnsTagger: Tagger<DnsState> = {
   name: 'dns',
   fields: DNS_FIELDS,
@@ -88,7 +97,10 @@ export const dnsTagger: Tagger<DnsState> = {
   },
   open(view) {
     const mdns = (view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT) && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT;
-    return { mdns, dns: false, qnames: undefined, qtypes: undefined, rcodes: undefined, answers: undefined, ancount: 0, synth64: false, services: undefined };
+    const s = spare.pop();
+    if (s === undefined) return { mdns, dns: false, qnames: undefined, qtypes: undefined, rcodes: undefined, answers: undefined, ancount: 0, synth64: false, services: undefined };
+    s.mdns = mdns;
+    return s;
   },
   packet(state, _dir, view, buf, _ts, env) {
     let off = view.payloadOff;
@@ -106,17 +118,27 @@ export const dnsTagger: Tagger<DnsState> = {
     return true;
   },
   close(state, rec) {
-    if (!state.dns) return;
-    rec.app = state.mdns ? 'mdns' : 'dns';
-    rec.dns_qnames = listOf(state.qnames);
-    rec.dns_qtypes = listOf(state.qtypes);
-    if (state.rcodes !== undefined) rec.dns_rcodes = listOf(state.rcodes);
-    if (state.answers !== undefined) rec.dns_answers = listOf(state.answers);
-    rec.dns_ancount = state.ancount;
-    rec.dns_synth64 = state.synth64;
-    if (state.mdns) rec.mdns_services = listOf(state.services);
+    if (state.dns) setFields(state, rec);
+    // the lists now belong to the record; the state is clean for the next flow
+    state.dns = false;
+    state.qnames = state.qtypes = state.rcodes = state.answers = state.services = undefined;
+    state.ancount = 0;
+    state.synth64 = false;
+    if (spare.length < MAX_SPARE) spare.push(state);
   },
 };
+
+/** the record's dns fields (its lists become the record's) */
+function setFields(state: DnsState, rec: FlowRecord): void {
+  rec.app = state.mdns ? 'mdns' : 'dns';
+  rec.dns_qnames = listOf(state.qnames);
+  rec.dns_qtypes = listOf(state.qtypes);
+  if (state.rcodes !== undefined) rec.dns_rcodes = listOf(state.rcodes);
+  if (state.answers !== undefined) rec.dns_answers = listOf(state.answers);
+  rec.dns_ancount = state.ancount;
+  rec.dns_synth64 = state.synth64;
+  if (state.mdns) rec.mdns_services = listOf(state.services);
+}
 
 /** One DNS message in buf[start, end); false when it is not one. Truncated messages (first fragments) give what they hold. */
 function message(state: DnsState, buf: Buffer, start: number, end: number, env: TagEnv): boolean {
