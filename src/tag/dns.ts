@@ -6,6 +6,7 @@
  */
 import { formatIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
 import { prefixOf } from './nat64.js';
@@ -38,21 +39,52 @@ const TYPES: Record<number, string> = {
 };
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
+/** "TYPEnnn" texts made so far: a flow keeps what it names until it ends, so each text is made once */
+const otherTypes: (string | undefined)[] = [];
+
 export function typeName(t: number): string {
-  return TYPES[t] ?? `TYPE${t}`;
+  return TYPES[t] ?? (otherTypes[t] ??= `TYPE${t}`);
+}
+
+/**
+ * A set of distinct items (at most MAX_ITEMS) as a flow collects it: nothing,
+ * the one item, or a list once a second one comes. A lookup lives for seconds,
+ * so whatever its state holds outlives the young generation and costs a full
+ * collection; most flows name one thing or none, so the record's list is made
+ * only when the record is.
+ */
+type Items = string | string[] | undefined;
+
+function addItem(items: Items, value: string): Items {
+  if (items === undefined) return value;
+  if (typeof items === 'string') return items === value ? items : [items, value];
+  if (items.length < MAX_ITEMS && !items.includes(value)) items.push(value);
+  return items;
+}
+
+function listOf(items: Items): string[] {
+  return items === undefined ? [] : typeof items === 'string' ? [items] : items;
 }
 
 interface DnsState {
   mdns: boolean;
   dns: boolean;
-  qnames: string[];
-  qtypes: string[];
-  rcodes: string[];
-  answers: string[];
+  qnames: Items;
+  qtypes: Items;
+  rcodes: Items;
+  answers: Items;
   ancount: number;
   synth64: boolean;
-  services: string[];
+  services: Items;
 }
+
+/**
+ * States of ended flows, reused by new ones: a state lives for its flow's
+ * seconds, so a fresh one per flow would be promoted and left for a full
+ * collection.
+ */
+const spare: DnsState[] = [];
+const MAX_SPARE = 16_384;
 
 export const dnsTagger: Tagger<DnsState> = {
   name: 'dns',
@@ -64,8 +96,11 @@ export const dnsTagger: Tagger<DnsState> = {
     return 0;
   },
   open(view) {
-    const mdns = view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT;
-    return { mdns: mdns && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT, dns: false, qnames: [], qtypes: [], rcodes: [], answers: [], ancount: 0, synth64: false, services: [] };
+    const mdns = (view.srcPort === MDNS_PORT || view.dstPort === MDNS_PORT) && view.srcPort !== DNS_PORT && view.dstPort !== DNS_PORT;
+    const s = spare.pop();
+    if (s === undefined) return { mdns, dns: false, qnames: undefined, qtypes: undefined, rcodes: undefined, answers: undefined, ancount: 0, synth64: false, services: undefined };
+    s.mdns = mdns;
+    return s;
   },
   packet(state, _dir, view, buf, _ts, env) {
     let off = view.payloadOff;
@@ -83,17 +118,27 @@ export const dnsTagger: Tagger<DnsState> = {
     return true;
   },
   close(state, rec) {
-    if (!state.dns) return;
-    rec.app = state.mdns ? 'mdns' : 'dns';
-    rec.dns_qnames = state.qnames;
-    rec.dns_qtypes = state.qtypes;
-    if (state.rcodes.length > 0) rec.dns_rcodes = state.rcodes;
-    if (state.answers.length > 0) rec.dns_answers = state.answers;
-    rec.dns_ancount = state.ancount;
-    rec.dns_synth64 = state.synth64;
-    if (state.mdns) rec.mdns_services = state.services;
+    if (state.dns) setFields(state, rec);
+    // the lists now belong to the record; the state is clean for the next flow
+    state.dns = false;
+    state.qnames = state.qtypes = state.rcodes = state.answers = state.services = undefined;
+    state.ancount = 0;
+    state.synth64 = false;
+    if (spare.length < MAX_SPARE) spare.push(state);
   },
 };
+
+/** the record's dns fields (its lists become the record's) */
+function setFields(state: DnsState, rec: FlowRecord): void {
+  rec.app = state.mdns ? 'mdns' : 'dns';
+  rec.dns_qnames = listOf(state.qnames);
+  rec.dns_qtypes = listOf(state.qtypes);
+  if (state.rcodes !== undefined) rec.dns_rcodes = listOf(state.rcodes);
+  if (state.answers !== undefined) rec.dns_answers = listOf(state.answers);
+  rec.dns_ancount = state.ancount;
+  rec.dns_synth64 = state.synth64;
+  if (state.mdns) rec.mdns_services = listOf(state.services);
+}
 
 /** One DNS message in buf[start, end); false when it is not one. Truncated messages (first fragments) give what they hold. */
 function message(state: DnsState, buf: Buffer, start: number, end: number, env: TagEnv): boolean {
@@ -107,7 +152,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
   state.dns = true;
   if (response) {
     // mDNS responses carry no meaningful rcode (RFC 6762 18.11)
-    if (!state.mdns) addOnce(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
+    if (!state.mdns) state.rcodes = addItem(state.rcodes, RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`);
     state.ancount += an;
   }
   let off = start + HEADER;
@@ -115,8 +160,8 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const name = readName(buf, start, off, end);
     if (name === undefined || name.next + 4 > end) return true;
     off = name.next;
-    addOnce(state.qnames, name.text);
-    addOnce(state.qtypes, typeName(buf.readUInt16BE(off)));
+    state.qnames = addItem(state.qnames, name.text);
+    state.qtypes = addItem(state.qtypes, typeName(buf.readUInt16BE(off)));
     if (state.mdns) service(state, name.text);
     off += 4;
   }
@@ -129,9 +174,9 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
     const rdlen = buf.readUInt16BE(off + 8);
     const rdata = off + 10;
     if (rdata + rdlen > end) return true;
-    if (type === 1 && rdlen === 4) addOnce(state.answers, formatIp(buf, rdata, 4));
+    if (type === 1 && rdlen === 4) state.answers = addItem(state.answers, formatIp(buf, rdata, 4));
     else if (type === 28 && rdlen === 16) {
-      addOnce(state.answers, formatIp(buf, rdata, 6));
+      state.answers = addItem(state.answers, formatIp(buf, rdata, 6));
       if (prefixOf(env.pref64, buf, rdata) !== undefined) state.synth64 = true;
     }
     if (state.mdns) {
@@ -149,7 +194,7 @@ function message(state: DnsState, buf: Buffer, start: number, end: number, env: 
 /** "printer._ipp._tcp.local" → "_ipp._tcp.local"; the DNS-SD meta-query names itself */
 function service(state: DnsState, name: string): void {
   const m = /(?:^|\.)(_[^.]+\._(?:tcp|udp)\..+)$/i.exec(name);
-  if (m) addOnce(state.services, m[1]);
+  if (m) state.services = addItem(state.services, m[1]);
 }
 
 /** A possibly compressed name at `off` (nothing read at or past `end`: the buffer may hold other packets); `next` is the offset after it. */
@@ -181,6 +226,3 @@ function readName(buf: Buffer, msg: number, off: number, end: number): { text: s
   return { text: labels.length === 0 ? '<Root>' : labels.join('.'), next };
 }
 
-function addOnce<T>(list: T[], value: T): void {
-  if (list.length < MAX_ITEMS && !list.includes(value)) list.push(value);
-}

@@ -4,8 +4,13 @@
  *
  * Cost model: `claim` runs once per new flow for every tagger and must decide
  * from ports, protocol and at most a few bytes of the first payload, without
- * allocating. Only flows some tagger claims get per-flow state (one Map entry)
- * and see packets.
+ * allocating. Only flows some tagger claims get per-flow state and see packets.
+ * That state lives in arrays indexed by the meter's slot number (dense, below
+ * the flow-table size) rather than in a Map of per-flow claim objects: a flow
+ * lives for seconds, so anything allocated for it survives the young
+ * generation and has to be found again by a full garbage collection — which
+ * cost more than the taggers' own work. A tagger whose state fits in a number
+ * (nat64) allocates nothing at all.
  */
 import type { FieldDef } from '../flow/fields.js';
 import type { FlowInspector } from '../flow/meter.js';
@@ -27,6 +32,16 @@ export interface TagEnv {
   clatHosts: Set<string>;
 }
 
+/**
+ * One protocol's tagger. Its per-flow state `S` is whatever `open` returns —
+ * an object, or a plain number when that is enough (no allocation per flow).
+ *
+ * `close` may read from the record only rec_id, stime, etime, duration,
+ * ipver, proto, srcport, dstport, packets, bytes, rev_packets, rev_bytes and
+ * the tag fields other taggers set: not srcip/dstip/tun_* (the fast output
+ * path formats addresses off the main thread, so they may not be text yet).
+ * A tagger that needs an address keeps it from the first packet in `open`.
+ */
 export interface Tagger<S = unknown> {
   readonly name: string;
   /** adds fields beside whatever application tagger claims the flow (nat64); otherwise the first application tagger to claim a flow owns it */
@@ -39,54 +54,83 @@ export interface Tagger<S = unknown> {
   open(view: PacketView, buf: Buffer, tsMs: number, env: TagEnv): S;
   /** One packet; false: this tagger has seen enough of the flow. */
   packet(state: S, dir: number, view: PacketView, buf: Buffer, tsMs: number, env: TagEnv): boolean;
-  /** The flow ended: set fields on its record. */
+  /** The flow ended: set fields on its record (see above for what of the record it may read). */
   close(state: S, rec: FlowRecord, env: TagEnv): void;
 }
 
-interface Claim {
-  tagger: Tagger;
-  state: unknown;
-  /** packets this tagger still wants */
-  budget: number;
-}
+/** at most this many taggers: which ones claimed a flow is a bit mask per slot */
+const MAX_TAGGERS = 16;
 
 export function createTagInspector(taggers: readonly Tagger[], env: TagEnv): FlowInspector {
-  const flows = new Map<number, Claim[]>();
+  const n = taggers.length;
+  if (n > MAX_TAGGERS) throw new Error(`at most ${MAX_TAGGERS} taggers`);
+  const annotates = taggers.map((t) => t.annotates === true);
+  let cap = 0;
+  /** per slot: bit i set when tagger i claimed the flow */
+  let claimed = new Uint16Array(0);
+  /** per slot and tagger (slot·n + i): packets tagger i still wants; its state */
+  let budgets = new Int32Array(0);
+  let states: unknown[] = [];
+
+  /** slot numbers are dense: grow by doubling to hold `slot` */
+  function reserve(slot: number): void {
+    let c = Math.max(cap, 1024);
+    while (c <= slot) c *= 2;
+    const b = new Uint16Array(c); b.set(claimed); claimed = b;
+    const g = new Int32Array(c * n); g.set(budgets); budgets = g;
+    const old = states;
+    states = new Array<unknown>(c * n).fill(undefined);
+    for (let i = 0; i < old.length; i++) states[i] = old[i];
+    cap = c;
+  }
+
   return {
     begin(flow, view, buf, tsMs) {
-      let claims: Claim[] | undefined;
+      let mask = 0;
       let most = 0;
       let owned = false;
-      for (let i = 0; i < taggers.length; i++) {
+      for (let i = 0; i < n; i++) {
+        if (owned && !annotates[i]) continue;
         const t = taggers[i];
-        if (owned && t.annotates !== true) continue;
         const budget = t.claim(view, buf, tsMs, env);
         if (budget <= 0) continue;
-        if (t.annotates !== true) owned = true;
-        (claims ??= []).push({ tagger: t, state: t.open(view, buf, tsMs, env), budget });
+        if (!annotates[i]) owned = true;
+        if (flow >= cap) reserve(flow);
+        mask |= 1 << i;
+        budgets[flow * n + i] = budget;
+        states[flow * n + i] = t.open(view, buf, tsMs, env);
         if (budget > most) most = budget;
       }
-      if (claims !== undefined) flows.set(flow, claims);
+      if (mask !== 0) claimed[flow] = mask;
       return most;
     },
     packet(flow, dir, view, buf, tsMs) {
-      const claims = flows.get(flow);
-      if (claims === undefined) return false;
+      if (flow >= cap) return false;
+      const mask = claimed[flow];
       let more = false;
-      for (let i = 0; i < claims.length; i++) {
-        const c = claims[i];
-        if (c.budget <= 0) continue;
-        c.budget--;
-        if (!c.tagger.packet(c.state, dir, view, buf, tsMs, env)) c.budget = 0;
-        if (c.budget > 0) more = true;
+      for (let i = 0; i < n; i++) {
+        if ((mask & (1 << i)) === 0) continue;
+        const at = flow * n + i;
+        if (budgets[at] <= 0) continue;
+        budgets[at]--;
+        if (!taggers[i].packet(states[at], dir, view, buf, tsMs, env)) budgets[at] = 0;
+        if (budgets[at] > 0) more = true;
       }
       return more;
     },
     end(flow, rec) {
-      const claims = flows.get(flow);
-      if (claims === undefined) return;
-      flows.delete(flow);
-      for (const c of claims) c.tagger.close(c.state, rec, env);
+      if (flow >= cap) return;
+      const mask = claimed[flow];
+      if (mask === 0) return;
+      claimed[flow] = 0;
+      for (let i = 0; i < n; i++) {
+        if ((mask & (1 << i)) === 0) continue;
+        const at = flow * n + i;
+        const state = states[at];
+        states[at] = undefined;
+        budgets[at] = 0;
+        taggers[i].close(state, rec, env);
+      }
     },
   };
 }

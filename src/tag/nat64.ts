@@ -78,8 +78,26 @@ export const NAT64_FIELDS: readonly FieldDef[] = [
   { name: 'nat64_ipv4', aliases: [], type: 'ip', group: 'tag', description: 'the IPv4 address embedded in the NAT64 address (RFC 6052)' },
 ];
 
-interface Nat64State {
-  ipv4: string;
+/**
+ * The embedded IPv4 address as a signed 32-bit number: the per-flow state is a
+ * plain number (no object per flow), formatted once the record is written.
+ */
+type Nat64State = number;
+
+/** text of recent addresses: most NAT64 flows go to a few popular servers */
+const TEXT_CACHE_SIZE = 4096;
+const textKeys = new Int32Array(TEXT_CACHE_SIZE);
+const textValues: (string | undefined)[] = new Array<string | undefined>(TEXT_CACHE_SIZE).fill(undefined);
+
+/** "a.b.c.d" of a signed 32-bit IPv4 address, through a direct-mapped cache */
+export function ipv4Text(v4: number): string {
+  const at = (Math.imul(v4, 0x9e3779b1) >>> 20) & (TEXT_CACHE_SIZE - 1);
+  const cached = textValues[at];
+  if (cached !== undefined && textKeys[at] === v4) return cached;
+  const text = `${v4 >>> 24}.${(v4 >>> 16) & 255}.${(v4 >>> 8) & 255}.${v4 & 255}`;
+  textKeys[at] = v4;
+  textValues[at] = text;
+  return text;
 }
 
 export const nat64Tagger: Tagger<Nat64State> = {
@@ -94,13 +112,13 @@ export const nat64Tagger: Tagger<Nat64State> = {
     let pre = prefixOf(env.pref64, buf, view.dstOff);
     const off = pre ? view.dstOff : view.srcOff;
     pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
-    return { ipv4: embeddedIpv4(pre, buf, off) };
+    return embeddedIpv4Number(pre, buf, off) | 0;
   },
   packet() {
     return false;
   },
   close(state, rec) {
     rec.nat64 = true;
-    rec.nat64_ipv4 = state.ipv4;
+    rec.nat64_ipv4 = ipv4Text(state);
   },
 };
