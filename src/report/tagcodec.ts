@@ -8,8 +8,10 @@
  * Layout: per present field, its index (one byte) and a value: a kind byte,
  * then NUMBER: float64 (8 bytes, little-endian); TRUE, FALSE, NULL: nothing;
  * STRING: uint32 byte length and UTF-8; LIST: uint32 count and that many
- * values. A 255 byte ends the fields.
+ * values; ENUM: one byte, the index of the value in the field's `values`.
+ * A 255 byte ends the fields.
  */
+import type { FieldDef } from '../flow/fields.js';
 import type { FieldValue, FlowRecord } from '../flow/record.js';
 
 const NUMBER = 0;
@@ -18,6 +20,7 @@ const FALSE = 2;
 const NULL = 3;
 const STRING = 4;
 const LIST = 5;
+const ENUM = 6;
 const END = 255;
 
 /** Encodes a record's tag fields into `bytes` (grown as needed); returns the length. */
@@ -26,8 +29,9 @@ export interface TagEncoder {
   readonly bytes: Buffer;
 }
 
-export function createTagEncoder(tagFields: readonly string[]): TagEncoder {
+export function createTagEncoder(tagFields: readonly FieldDef[]): TagEncoder {
   if (tagFields.length > 255) throw new Error('at most 255 tag fields can be encoded');
+  const enums = tagFields.map((f) => f.values ?? []);
   let bytes = Buffer.allocUnsafe(1 << 16);
   const f64 = new Float64Array(1);
   const f64Bytes = new Uint8Array(f64.buffer);
@@ -85,18 +89,30 @@ export function createTagEncoder(tagFields: readonly string[]): TagEncoder {
     }
   }
 
-  // one constant property read per field (the records share one shape)
-  const body = tagFields.map((name, i) => `v = rec[${JSON.stringify(name)}]; if (v !== undefined) { field(${i}); value(v); }`).join('\n');
-  const encodeFields = new Function('rec', 'field', 'value', `let v;\n${body}`) as (rec: FlowRecord, field: (i: number) => void, value: (v: FieldValue) => void) => void;
-  const field = (i: number): void => {
-    room(1);
-    bytes[pos++] = i;
+  const helpers = {
+    field(i: number, v: FieldValue): void {
+      room(1);
+      bytes[pos++] = i;
+      value(v);
+    },
+    /** an enum value as its index (most tag values are enums and booleans: no string copied) */
+    enumField(i: number, v: FieldValue): void {
+      const k = typeof v === 'string' ? enums[i].indexOf(v) : -1;
+      if (k < 0) return helpers.field(i, v);
+      room(3);
+      bytes[pos++] = i;
+      bytes[pos++] = ENUM;
+      bytes[pos++] = k;
+    },
   };
+  // one constant property read per field (the records share one shape)
+  const body = tagFields.map((f, i) => `v = rec[${JSON.stringify(f.name)}]; if (v !== undefined) h.${f.type === 'enum' ? 'enumField' : 'field'}(${i}, v);`).join('\n');
+  const encodeFields = new Function('rec', 'h', `let v;\n${body}`) as (rec: FlowRecord, h: typeof helpers) => void;
 
   return {
     encode(rec) {
       pos = 0;
-      encodeFields(rec, field, value);
+      encodeFields(rec, helpers);
       room(1);
       bytes[pos++] = END;
       return pos;
@@ -111,11 +127,13 @@ export function createTagEncoder(tagFields: readonly string[]): TagEncoder {
  * Decodes what a TagEncoder wrote at `bytes[start]` into one reused record holding only the tag fields
  * (the others undefined), for a compiled writer of the tag fields.
  */
-export function createTagDecoder(tagFields: readonly string[]): (bytes: Buffer, start: number) => FlowRecord {
-  const body = `return { ${tagFields.map((n) => `${JSON.stringify(n)}: undefined`).join(', ')} };`;
+export function createTagDecoder(tagFields: readonly FieldDef[]): (bytes: Buffer, start: number) => FlowRecord {
+  const names = tagFields.map((f) => f.name);
+  const enums = tagFields.map((f) => f.values ?? []);
+  const body = `return { ${names.map((n) => `${JSON.stringify(n)}: undefined`).join(', ')} };`;
   const empty = new Function(body) as () => Record<string, FieldValue | undefined>;
   const rec = empty();
-  const reset = new Function('rec', tagFields.map((n) => `rec[${JSON.stringify(n)}] = undefined;`).join('\n')) as (r: typeof rec) => void;
+  const reset = new Function('rec', names.map((n) => `rec[${JSON.stringify(n)}] = undefined;`).join('\n')) as (r: typeof rec) => void;
   const f64 = new Float64Array(1);
   const f64Bytes = new Uint8Array(f64.buffer);
   let bytes: Buffer;
@@ -159,7 +177,12 @@ export function createTagDecoder(tagFields: readonly string[]): (bytes: Buffer, 
     reset(rec);
     bytes = data;
     pos = start;
-    for (let i = bytes[pos++]; i !== END; i = bytes[pos++]) rec[tagFields[i]] = value();
+    for (let i = bytes[pos++]; i !== END; i = bytes[pos++]) {
+      if (bytes[pos] === ENUM) {
+        rec[names[i]] = enums[i][bytes[pos + 1]];
+        pos += 2;
+      } else rec[names[i]] = value();
+    }
     return rec as FlowRecord;
   };
 }

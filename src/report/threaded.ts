@@ -73,7 +73,7 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
       else resolve();
     });
   });
-  const tags = createTagEncoder(tagFields.map((f) => f.name));
+  const tags = createTagEncoder(tagFields);
   const units = ring.units;
   const bytes = ring.bytes;
   /** the reservation place() made */

@@ -4,10 +4,15 @@
  * the reused record forgets the previous record's fields.
  */
 import { describe, expect, it } from 'vitest';
+import type { FieldDef } from '../../src/flow/fields.js';
 import type { FlowRecord } from '../../src/flow/record.js';
 import { createTagDecoder, createTagEncoder } from '../../src/report/tagcodec.js';
 
-const FIELDS = ['app', 'sip_methods', 'sip_codes', 'sdp_media', 'rtp_jitter_max', 'dns_synth64', 'xlat_peer', 'note'];
+const NAMES = ['app', 'sip_methods', 'sip_codes', 'sdp_media', 'rtp_jitter_max', 'dns_synth64', 'xlat_peer', 'note'];
+/** `app` is an enum (sent as the index of its value), the others travel as what they hold */
+const FIELDS: FieldDef[] = NAMES.map((name) => ({
+  name, aliases: [], group: 'tag', description: '', type: name === 'app' ? 'enum' : 'string', values: name === 'app' ? ['sip', 'rtp', 'dns'] : undefined,
+}));
 
 function roundTrip(values: Record<string, unknown>[]): Record<string, unknown>[] {
   const enc = createTagEncoder(FIELDS);
@@ -29,9 +34,17 @@ describe('tag codec', () => {
       { dns_synth64: true, note: null, sip_methods: [] },
       { note: 'Grüße aus Köln — 日本語 — ' + 'x'.repeat(100), app: 'dns' },
       { note: 'é'.repeat(70) },
+      // not one of the enum's values: carried as a string
+      { app: 'mdns' },
       { rtp_jitter_max: -0, xlat_peer: 1e-300, sip_codes: [NaN, Infinity] },
     ];
     expect(roundTrip(records)).toEqual(records);
+  });
+
+  it('sends an enum value as one byte', () => {
+    const enc = createTagEncoder(FIELDS);
+    // field 0, ENUM, index 2 ("dns"), END
+    expect([...enc.bytes.subarray(0, enc.encode({ app: 'dns' } as unknown as FlowRecord))]).toEqual([0, 6, 2, 255]);
   });
 
   it('leaves fields of the previous record behind', () => {
