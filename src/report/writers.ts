@@ -113,6 +113,11 @@ export function linePartWriter(format: 'csv' | 'ndjson', fields: readonly FieldD
   return (rec, out) => write(rec, out, keys, text, fields);
 }
 
+/** What linePartWriter(format, fields, 'tail') writes of a record without any of `fields`: the end of the line. */
+export function emptyTailText(format: 'csv' | 'ndjson', fields: readonly FieldDef[]): string {
+  return format === 'ndjson' ? '}\n' : `${','.repeat(fields.length)}\n`;
+}
+
 export function csvHeader(fields: readonly FieldDef[]): string {
   return `${fields.map((f) => f.name).join(',')}\n`;
 }
