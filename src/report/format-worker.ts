@@ -1,19 +1,18 @@
 /**
  * The output thread of src/report/threaded.ts: takes raw records from the
  * ring, writes each line's head (the base fields) straight from the raw
- * record (rawwriter.ts) and its tail (the tag fields) with the compiled
- * writer of the tag fields, from the decoded tag bytes — or, for an
+ * record (rawwriter.ts) and its tail (the tag fields) straight from the
+ * encoded tag bytes (tagcodec.ts createTagTailWriter) — or, for an
  * untagged flow, the tail's constant text — and writes the text out.
  */
 import { workerData } from 'node:worker_threads';
 import { lookupField, type FieldDef } from '../flow/fields.js';
 import { createAddrTextCache, createRecordMaker } from '../flow/raw.js';
-import type { FlowRecord } from '../flow/record.js';
 import '../tag/index.js'; // registers the tag fields
 import { openOutputFd } from './output.js';
 import { RAW_HEAD_MAX, rawHeadWriter } from './rawwriter.js';
 import { RingConsumer } from './ring.js';
-import { createTagDecoder } from './tagcodec.js';
+import { createTagTailWriter } from './tagcodec.js';
 import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded.js';
 import { csvHeader, emptyTailText, linePartWriter } from './writers.js';
 
@@ -23,9 +22,8 @@ const firstTag = fields.findIndex((f) => f.group === 'tag');
 const headFields = firstTag < 0 ? fields : fields.slice(0, firstTag);
 const tailFields = firstTag < 0 ? [] : fields.slice(firstTag);
 const biflow = setup.fields.includes('rev_packets');
-const tail = linePartWriter(setup.format, tailFields, 'tail');
+const tail = createTagTailWriter(setup.format, tailFields);
 const untaggedTail = Buffer.from(emptyTailText(setup.format, tailFields), 'latin1');
-const decodeTags = createTagDecoder(setup.fields.slice(headFields.length));
 const out = openOutputFd(setup.fd);
 const ring = new RingConsumer(setup);
 const units = ring.units;
@@ -42,8 +40,8 @@ const writeHead = rawHead !== undefined
 if (setup.format === 'csv') out.write(csvHeader(fields));
 ring.run((at) => {
   writeHead(at + MSG_RAW);
-  if (units[at + MSG_TAIL_LENGTH] === 0) out.bytes(untaggedTail);
-  else tail(decodeTags(bytes, (at + MSG_TAIL) * 8) as FlowRecord, out);
+  if (units[at + MSG_TAIL_LENGTH] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
+  else tail(bytes, (at + MSG_TAIL) * 8, out);
   if (out.closed) ring.close();
 });
 out.end();

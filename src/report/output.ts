@@ -112,6 +112,8 @@ export interface FdOutput extends TextOutput {
    * after what it wrote. One call per record instead of one per value.
    */
   fill<A, B>(max: number, put: (buf: Buffer, pos: number, a: A, b: B) => number, a: A, b: B): void;
+  /** the bytes `src[from..to)`, without making a subarray (any length) */
+  copy(src: Uint8Array, from: number, to: number): void;
 }
 
 /** Standard output (`path` undefined or "-") or a new file. */
@@ -189,6 +191,20 @@ export function openOutputFd(fd: number): FdOutput {
     micro(ms) {
       room(HEADROOM);
       pos = putMicro(buf, pos, ms);
+    },
+    copy(src, from, to) {
+      while (to - from > BUFFER_SIZE - pos) {
+        const part = BUFFER_SIZE - pos;
+        buf.set(src.subarray(from, from + part), pos);
+        pos += part;
+        from += part;
+        flush();
+      }
+      const n = to - from;
+      // short runs (words, names): a plain loop beats making a subarray for a native copy
+      if (n > 64) buf.set(src.subarray(from, to), pos);
+      else for (let i = 0; i < n; i++) buf[pos + i] = src[from + i];
+      pos += n;
     },
     fill(max, put, a, b) {
       room(max);
