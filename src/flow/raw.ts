@@ -94,45 +94,87 @@ export interface RecordShape {
 }
 
 /**
+ * How each base field of a record is read from a raw record at `raw[at]`: ONE table for the record
+ * maker and the worker's raw line writer (src/report/rawwriter.ts), so both read the same units the
+ * same way. The code may use `raw`, `at` and the locals of RAW_LOCALS (`ver`, `tt`, `stime`, `etime`).
+ * `when`: the field is null unless this holds.
+ */
+export type RawFieldRead =
+  /** a number: this expression */
+  | { name: string; kind: 'number'; code: string; when?: string }
+  /** an address: `words` units from `raw[at]` on, of IP version `ver` */
+  | { name: string; kind: 'addr'; words: number; ver: string; when?: string }
+  /** a name: `list[index]`; `list` is END_REASONS or TUNNEL_NAMES */
+  | { name: string; kind: 'name'; list: 'END_REASONS' | 'TUNNEL_NAMES'; index: string; when?: string };
+
+// `| 0`: small integers as such (a float64 read stored into a record would be a boxed number)
+const int = (i: number): string => `raw[at + ${i}] | 0`;
+const num = (i: number): string => `raw[at + ${i}]`;
+
+/** Locals the RawFieldRead code reads; declare once per record before the reads. */
+export const RAW_LOCALS = `const ver = ${int(RAW_IPVER)};
+    const tt = ${int(RAW_TUNNEL)};
+    const stime = ${num(RAW_STIME)}, etime = ${num(RAW_ETIME)};`;
+
+/** The base fields (and, for a biflow shape, the reverse counters) in record order. */
+export function rawFieldReads(biflow: boolean): RawFieldRead[] {
+  const number = (name: string, code: string): RawFieldRead => ({ name, kind: 'number', code });
+  return [
+    number('rec_id', num(RAW_REC_ID)),
+    number('stime', 'stime'),
+    number('etime', 'etime'),
+    number('duration', 'etime - stime'),
+    number('ipver', 'ver'),
+    number('proto', int(RAW_PROTO)),
+    { name: 'srcip', kind: 'addr', words: RAW_SRC, ver: 'ver' },
+    number('srcport', int(RAW_SRCPORT)),
+    { name: 'dstip', kind: 'addr', words: RAW_DST, ver: 'ver' },
+    number('dstport', int(RAW_DSTPORT)),
+    number('tos', int(RAW_TOS)),
+    number('tcpflags', int(RAW_TCPFLAGS)),
+    number('packets', num(RAW_PACKETS)),
+    number('bytes', num(RAW_BYTES)),
+    number('l2bytes', num(RAW_L2BYTES)),
+    number('input', int(RAW_INPUT)),
+    number('vlan', int(RAW_VLAN)),
+    { name: 'tunnel', kind: 'name', list: 'TUNNEL_NAMES', index: 'tt', when: 'tt !== 0' },
+    { name: 'tun_srcip', kind: 'addr', words: RAW_TUN_SRC, ver: int(RAW_TUN_IPVER), when: 'tt !== 0' },
+    { name: 'tun_dstip', kind: 'addr', words: RAW_TUN_DST, ver: int(RAW_TUN_IPVER), when: 'tt !== 0' },
+    { name: 'endreason', kind: 'name', list: 'END_REASONS', index: int(RAW_ENDREASON) },
+    ...(biflow ? [
+      number('rev_packets', num(RAW_REV_PACKETS)),
+      number('rev_bytes', num(RAW_REV_BYTES)),
+      number('rev_l2bytes', num(RAW_REV_L2BYTES)),
+      number('rev_tcpflags', int(RAW_REV_TCPFLAGS)),
+    ] : []),
+  ];
+}
+
+/** The record maker's JavaScript expression of a RawFieldRead's value. */
+function readCode(r: RawFieldRead): string {
+  const value = r.kind === 'number' ? r.code
+    : r.kind === 'addr' ? `addrText(raw, at + ${r.words}, ${r.ver})`
+      : `${r.list}[${r.index}]`;
+  return r.when === undefined ? value : `${r.when} ? ${value} : null`;
+}
+
+/**
  * A function that makes the FlowRecord of the raw record at `raw[at]`, compiled for one record shape:
  * every property in one object literal (base fields, the tag slots, the biflow counters), so records
  * are made in one allocation, share one hidden class, and the writers' property reads stay monomorphic.
  */
 export function createRecordMaker(addrText: AddrText, shape: RecordShape): (raw: Float64Array, at: number) => FlowRecord {
-  // `| 0`: small integers as such (a float64 read stored into a record would be a boxed number)
-  const int = (i: number): string => `raw[at + ${i}] | 0`;
-  const num = (i: number): string => `raw[at + ${i}]`;
+  const reads = rawFieldReads(shape.biflow);
+  // tag slots come before the reverse counters (the records' property order, which the writers follow)
+  const base = reads.filter((r) => !r.name.startsWith('rev_'));
+  const rev = reads.filter((r) => r.name.startsWith('rev_'));
   const props = [
-    `rec_id: ${num(RAW_REC_ID)}`,
-    'stime', 'etime', 'duration: etime - stime', 'ipver: ver',
-    `proto: ${int(RAW_PROTO)}`,
-    `srcip: addrText(raw, at + ${RAW_SRC}, ver)`,
-    `srcport: ${int(RAW_SRCPORT)}`,
-    `dstip: addrText(raw, at + ${RAW_DST}, ver)`,
-    `dstport: ${int(RAW_DSTPORT)}`,
-    `tos: ${int(RAW_TOS)}`,
-    `tcpflags: ${int(RAW_TCPFLAGS)}`,
-    `packets: ${num(RAW_PACKETS)}`,
-    `bytes: ${num(RAW_BYTES)}`,
-    `l2bytes: ${num(RAW_L2BYTES)}`,
-    `input: ${int(RAW_INPUT)}`,
-    `vlan: ${int(RAW_VLAN)}`,
-    'tunnel: tt === 0 ? null : TUNNEL_NAMES[tt]',
-    `tun_srcip: tt === 0 ? null : addrText(raw, at + ${RAW_TUN_SRC}, ${int(RAW_TUN_IPVER)})`,
-    `tun_dstip: tt === 0 ? null : addrText(raw, at + ${RAW_TUN_DST}, ${int(RAW_TUN_IPVER)})`,
-    `endreason: END_REASONS[${int(RAW_ENDREASON)}]`,
+    ...base.map((r) => `${r.name}: ${readCode(r)}`),
     ...(shape.tagFields ?? []).map((name) => `${JSON.stringify(name)}: undefined`),
-    ...(shape.biflow ? [
-      `rev_packets: ${num(RAW_REV_PACKETS)}`,
-      `rev_bytes: ${num(RAW_REV_BYTES)}`,
-      `rev_l2bytes: ${num(RAW_REV_L2BYTES)}`,
-      `rev_tcpflags: ${int(RAW_REV_TCPFLAGS)}`,
-    ] : []),
+    ...rev.map((r) => `${r.name}: ${readCode(r)}`),
   ];
   const body = `return function makeRecord(raw, at) {
-    const ver = ${int(RAW_IPVER)};
-    const tt = ${int(RAW_TUNNEL)};
-    const stime = ${num(RAW_STIME)}, etime = ${num(RAW_ETIME)};
+    ${RAW_LOCALS}
     return { ${props.join(',\n      ')} };
   };`;
   return new Function('addrText', 'END_REASONS', 'TUNNEL_NAMES', body)(addrText, END_REASONS, TUNNEL_NAMES);

@@ -1,37 +1,47 @@
 /**
  * The output thread of src/report/threaded.ts: takes raw records from the
- * ring, rebuilds each as a FlowRecord, writes the line's head with the
- * compiled writer and its tail (the tag fields) from the decoded tag bytes
- * or, for an untagged flow, from an empty record, and writes the text out.
+ * ring, writes each line's head (the base fields) straight from the raw
+ * record (rawwriter.ts) and its tail (the tag fields) straight from the
+ * encoded tag bytes (tagcodec.ts createTagTailWriter) — or, for an
+ * untagged flow, the tail's constant text — and writes the text out.
  */
 import { workerData } from 'node:worker_threads';
 import { lookupField, type FieldDef } from '../flow/fields.js';
 import { createAddrTextCache, createRecordMaker } from '../flow/raw.js';
-import type { FlowRecord } from '../flow/record.js';
 import '../tag/index.js'; // registers the tag fields
 import { openOutputFd } from './output.js';
+import { RAW_HEAD_MAX, rawHeadWriter } from './rawwriter.js';
 import { RingConsumer } from './ring.js';
-import { createTagDecoder } from './tagcodec.js';
+import { createTagTailWriter } from './tagcodec.js';
 import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded.js';
-import { csvHeader, linePartWriter } from './writers.js';
+import { csvHeader, emptyTailText, linePartWriter } from './writers.js';
 
 const setup = workerData as WorkerSetup;
 const fields: FieldDef[] = setup.fields.map((name) => lookupField(name)!);
 const firstTag = fields.findIndex((f) => f.group === 'tag');
-const head = linePartWriter(setup.format, firstTag < 0 ? fields : fields.slice(0, firstTag), 'head');
-const tail = linePartWriter(setup.format, firstTag < 0 ? [] : fields.slice(firstTag), 'tail');
-const untagged = {} as FlowRecord;
-const decodeTags = createTagDecoder(firstTag < 0 ? [] : fields.slice(firstTag));
+const headFields = firstTag < 0 ? fields : fields.slice(0, firstTag);
+const tailFields = firstTag < 0 ? [] : fields.slice(firstTag);
+const biflow = setup.fields.includes('rev_packets');
+const tail = createTagTailWriter(setup.format, tailFields);
+const untaggedTail = Buffer.from(emptyTailText(setup.format, tailFields), 'latin1');
 const out = openOutputFd(setup.fd);
 const ring = new RingConsumer(setup);
-const makeRecord = createRecordMaker(createAddrTextCache(), { biflow: setup.fields.includes('rev_packets') });
 const units = ring.units;
 const bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
 
+/** the head from the raw record when the raw writer knows every field; otherwise from a made record */
+const rawHead = rawHeadWriter(setup.format, headFields, biflow);
+const recordHead = linePartWriter(setup.format, headFields, 'head');
+const makeRecord = createRecordMaker(createAddrTextCache(), { biflow });
+const writeHead = rawHead !== undefined
+  ? (at: number): void => out.fill(RAW_HEAD_MAX, rawHead, units, at)
+  : (at: number): void => recordHead(makeRecord(units, at), out);
+
 if (setup.format === 'csv') out.write(csvHeader(fields));
 ring.run((at) => {
-  head(makeRecord(units, at + MSG_RAW), out);
-  tail(units[at + MSG_TAIL_LENGTH] === 0 ? untagged : decodeTags(bytes, (at + MSG_TAIL) * 8), out);
+  writeHead(at + MSG_RAW);
+  if (units[at + MSG_TAIL_LENGTH] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
+  else tail(bytes, (at + MSG_TAIL) * 8, out);
   if (out.closed) ring.close();
 });
 out.end();

@@ -8,11 +8,12 @@
  * Layout: per present field, its index (one byte) and a value: a kind byte,
  * then NUMBER: float64 (8 bytes, little-endian); TRUE, FALSE, NULL: nothing;
  * STRING: uint32 byte length and UTF-8; LIST: uint32 count and that many
- * values; ENUM: one byte, the index of the value in the field's `values`.
- * A 255 byte ends the fields.
+ * values. A 255 byte ends the fields.
  */
 import type { FieldDef } from '../flow/fields.js';
 import type { FieldValue, FlowRecord } from '../flow/record.js';
+import type { FdOutput } from './output.js';
+import { valueWriter } from './writers.js';
 
 const NUMBER = 0;
 const TRUE = 1;
@@ -123,17 +124,14 @@ export function createTagEncoder(tagFields: readonly FieldDef[]): TagEncoder {
   };
 }
 
-/**
- * Decodes what a TagEncoder wrote at `bytes[start]` into one reused record holding only the tag fields
- * (the others undefined), for a compiled writer of the tag fields.
- */
-export function createTagDecoder(tagFields: readonly FieldDef[]): (bytes: Buffer, start: number) => FlowRecord {
-  const names = tagFields.map((f) => f.name);
-  const enums = tagFields.map((f) => f.values ?? []);
-  const body = `return { ${names.map((n) => `${JSON.stringify(n)}: undefined`).join(', ')} };`;
-  const empty = new Function(body) as () => Record<string, FieldValue | undefined>;
-  const rec = empty();
-  const reset = new Function('rec', names.map((n) => `rec[${JSON.stringify(n)}] = undefined;`).join('\n')) as (r: typeof rec) => void;
+/** Reads one encoded value at a time (the decoder's and the tail writer's slow path). */
+interface ValueReader {
+  /** the value at `bytes[at]` of a field whose enum values are `values`; `end` is then where it ends */
+  read(bytes: Buffer, at: number, values: readonly string[]): FieldValue;
+  readonly end: number;
+}
+
+function createValueReader(): ValueReader {
   const f64 = new Float64Array(1);
   const f64Bytes = new Uint8Array(f64.buffer);
   let bytes: Buffer;
@@ -168,21 +166,156 @@ export function createTagDecoder(tagFields: readonly FieldDef[]): (bytes: Buffer
         for (let i = 0; i < n; i++) list.push(value() as string | number);
         return list;
       }
+      case ENUM:
+        return values[bytes[pos++]];
       default:
         throw new Error(`tag codec: unknown value kind ${kind} at ${pos - 1}`);
     }
   }
 
-  return (data, start) => {
+  let values: readonly string[] = [];
+  return {
+    read(data, at, enumValues) {
+      bytes = data;
+      pos = at;
+      values = enumValues;
+      return value();
+    },
+    get end() {
+      return pos;
+    },
+  };
+}
+
+/**
+ * Decodes what a TagEncoder wrote at `bytes[start]` into one reused record holding only the tag fields
+ * (the others undefined), for a compiled writer of the tag fields.
+ */
+export function createTagDecoder(tagFields: readonly FieldDef[]): (bytes: Buffer, start: number) => FlowRecord {
+  const names = tagFields.map((f) => f.name);
+  const enums = tagFields.map((f) => f.values ?? []);
+  const body = `return { ${names.map((n) => `${JSON.stringify(n)}: undefined`).join(', ')} };`;
+  const empty = new Function(body) as () => Record<string, FieldValue | undefined>;
+  const rec = empty();
+  const reset = new Function('rec', names.map((n) => `rec[${JSON.stringify(n)}] = undefined;`).join('\n')) as (r: typeof rec) => void;
+  const reader = createValueReader();
+
+  return (bytes, start) => {
     reset(rec);
-    bytes = data;
-    pos = start;
+    let pos = start;
     for (let i = bytes[pos++]; i !== END; i = bytes[pos++]) {
-      if (bytes[pos] === ENUM) {
-        rec[names[i]] = enums[i][bytes[pos + 1]];
-        pos += 2;
-      } else rec[names[i]] = value();
+      rec[names[i]] = reader.read(bytes, pos, enums[i]);
+      pos = reader.end;
     }
     return rec as FlowRecord;
+  };
+}
+
+/**
+ * A writer of a line's tail (the tag fields, then the end of the line) straight from what a TagEncoder
+ * wrote: what linePartWriter(format, fields, 'tail') writes of the decoded record, without making the
+ * record's strings and lists first. Most tag values are short plain ASCII words, names and lists of
+ * them; their encoded bytes are already their text, so they are copied between quotes (JSON) or as
+ * they are (CSV). Any other value — numbers of a field that is not an int or time, text with quotes,
+ * commas, backslashes, controls or non-ASCII, lists of numbers — is decoded and written by the
+ * record writer's code for its field (writers.ts valueWriter), so the rules live in one place.
+ */
+export function createTagTailWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[]): (bytes: Buffer, start: number, out: FdOutput) => void {
+  const json = format === 'ndjson';
+  const keys = fields.map((f) => Buffer.from(`,${JSON.stringify(f.name)}:`, 'utf8'));
+  const slow = fields.map((f) => valueWriter(format, f));
+  // the kinds of value whose text is known to be what the field's writer makes of it (see above)
+  const plainString = fields.map((f) => json || (f.type !== 'time' && f.type !== 'duration' && f.type !== 'set'));
+  const stringList = fields.map((f) => (json ? f.type !== 'ip' && f.type !== 'enum' : f.type === 'set'));
+  const bool = fields.map((f) => f.type === 'bool' || f.type === 'string' || f.type === 'int');
+  const numberType = fields.map((f) => (f.type === 'int' ? 1 : f.type === 'time' || f.type === 'duration' ? 2 : 0));
+  const TRUE_TEXT = Buffer.from('true');
+  const FALSE_TEXT = Buffer.from('false');
+  const commas = Buffer.from(','.repeat(fields.length));
+  const end = Buffer.from(json ? '}\n' : '\n');
+  const reader = createValueReader();
+  const f64 = new Float64Array(1);
+  const f64Bytes = new Uint8Array(f64.buffer);
+  const enums = fields.map((f) => f.values ?? []);
+  // an enum value's text as the field's writer makes it: quoted in JSON, as it is in CSV (plain words)
+  const enumText = enums.map((values) => values.map((v) => Buffer.from(json ? `"${v}"` : v, 'latin1')));
+
+  /** the end of the plain string (no quote, comma, backslash, control, non-ASCII) at `at` (its kind byte), or -1 */
+  function plainEnd(bytes: Buffer, at: number): number {
+    if (bytes[at] !== STRING) return -1;
+    const n = (bytes[at + 1] | (bytes[at + 2] << 8) | (bytes[at + 3] << 16) | (bytes[at + 4] << 24)) >>> 0;
+    const to = at + 5 + n;
+    for (let p = at + 5; p < to; p++) {
+      const c = bytes[p];
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x2c || c === 0x5c) return -1;
+    }
+    return to;
+  }
+
+  return (bytes, start, out) => {
+    let pos = start;
+    let next = 0;
+    for (let i = bytes[pos++]; i !== END; i = bytes[pos++]) {
+      if (!json) {
+        out.copy(commas, 0, i + 1 - next);
+        next = i + 1;
+      }
+      const kind = bytes[pos];
+      if (kind === NULL) {
+        pos++;
+        continue;
+      }
+      if (json) out.copy(keys[i], 0, keys[i].length);
+      if (kind === STRING && plainString[i]) {
+        const to = plainEnd(bytes, pos);
+        if (to >= 0) {
+          if (json) out.byte(34);
+          out.copy(bytes, pos + 5, to);
+          if (json) out.byte(34);
+          pos = to;
+          continue;
+        }
+      } else if (kind === LIST && stringList[i]) {
+        const n = (bytes[pos + 1] | (bytes[pos + 2] << 8) | (bytes[pos + 3] << 16) | (bytes[pos + 4] << 24)) >>> 0;
+        // check every element first: a list is written the fast way whole or not at all
+        let to = pos + 5;
+        for (let k = 0; k < n && to >= 0; k++) to = plainEnd(bytes, to);
+        if (to >= 0) {
+          if (json) out.byte(91);
+          let p = pos + 5;
+          for (let k = 0; k < n; k++) {
+            const e = plainEnd(bytes, p);
+            if (k > 0) out.byte(json ? 44 : 59);
+            if (json) out.byte(34);
+            out.copy(bytes, p + 5, e);
+            if (json) out.byte(34);
+            p = e;
+          }
+          if (json) out.byte(93);
+          pos = to;
+          continue;
+        }
+      } else if (kind === ENUM && fields[i].type === 'enum') {
+        const text = enumText[i][bytes[pos + 1]];
+        out.copy(text, 0, text.length);
+        pos += 2;
+        continue;
+      } else if ((kind === TRUE || kind === FALSE) && bool[i]) {
+        const text = kind === TRUE ? TRUE_TEXT : FALSE_TEXT;
+        out.copy(text, 0, text.length);
+        pos++;
+        continue;
+      } else if (kind === NUMBER && numberType[i] !== 0) {
+        for (let k = 0; k < 8; k++) f64Bytes[k] = bytes[pos + 1 + k];
+        if (numberType[i] === 1) out.number(f64[0]);
+        else out.micro(f64[0]);
+        pos += 9;
+        continue;
+      }
+      slow[i](reader.read(bytes, pos, enums[i]), out);
+      pos = reader.end;
+    }
+    if (!json) out.copy(commas, 0, fields.length - next);
+    out.copy(end, 0, end.length);
   };
 }

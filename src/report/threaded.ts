@@ -4,8 +4,11 @@
  * (format-worker.ts) makes the text and writes it. Formatting a record costs
  * about as much as metering the packets of its flow, so on two cores this
  * nearly halves the time of `flows -o ndjson|csv`. The output is byte for
- * byte what the one-thread writers make: the worker runs the same compiled
- * writer on a record rebuilt from the raw one.
+ * byte what the one-thread writers make: the worker writes straight from the
+ * raw record and the tag bytes (rawwriter.ts, tagcodec.ts), reading the raw
+ * units as the record maker does (one table, raw.ts rawFieldReads) and
+ * formatting with the record writers' rules (writers.ts valueCode, output.ts
+ * put*); tests compare the two paths value kind by value kind.
  *
  * The meter writes each raw record straight into the ring. Tag fields (sets,
  * strings) are not raw numbers: for a tagged flow the metering thread

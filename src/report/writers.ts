@@ -113,6 +113,23 @@ export function linePartWriter(format: 'csv' | 'ndjson', fields: readonly FieldD
   return (rec, out) => write(rec, out, keys, text, fields);
 }
 
+/**
+ * A compiled writer of one value `v` (not null) of field `def`, as the line writers write it (without
+ * its JSON key or CSV comma): for the threaded tail writer's values that are not plain text
+ * (tagcodec.ts), so the formatting rules stay in valueCode alone.
+ */
+export function valueWriter(format: 'csv' | 'ndjson', def: FieldDef): (v: FieldValue, out: TextOutput) => void {
+  const json = format === 'ndjson';
+  const write = new Function('v', 'out', 'text', 'defs', valueCode(def, 0, json)) as (v: FieldValue, out: TextOutput, text: typeof csvCellText, defs: readonly FieldDef[]) => void;
+  const defs = [def];
+  return (v, out) => write(v, out, csvCellText, defs);
+}
+
+/** What linePartWriter(format, fields, 'tail') writes of a record without any of `fields`: the end of the line. */
+export function emptyTailText(format: 'csv' | 'ndjson', fields: readonly FieldDef[]): string {
+  return format === 'ndjson' ? '}\n' : `${','.repeat(fields.length)}\n`;
+}
+
 export function csvHeader(fields: readonly FieldDef[]): string {
   return `${fields.map((f) => f.name).join(',')}\n`;
 }
