@@ -17,31 +17,42 @@ import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded
 import { csvHeader, emptyTailText, linePartWriter } from './writers.js';
 
 const setup = workerData as WorkerSetup;
-const fields: FieldDef[] = setup.fields.map((name) => lookupField(name)!);
-const firstTag = fields.findIndex((f) => f.group === 'tag');
-const headFields = firstTag < 0 ? fields : fields.slice(0, firstTag);
-const tailFields = firstTag < 0 ? [] : fields.slice(firstTag);
-const biflow = setup.fields.includes('rev_packets');
-const tail = createTagTailWriter(setup.format, tailFields);
-const untaggedTail = Buffer.from(emptyTailText(setup.format, tailFields), 'latin1');
-const out = openOutputFd(setup.fd);
 const ring = new RingConsumer(setup);
-const units = ring.units;
-const bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
+try {
+  run();
+} catch (err) {
+  // the metering thread must not wait for room that will never come; it learns the error at the end
+  ring.close();
+  throw err;
+}
 
-/** the head from the raw record when the raw writer knows every field; otherwise from a made record */
-const rawHead = rawHeadWriter(setup.format, headFields, biflow);
-const recordHead = linePartWriter(setup.format, headFields, 'head');
-const makeRecord = createRecordMaker(createAddrTextCache(), { biflow });
-const writeHead = rawHead !== undefined
-  ? (at: number): void => out.fill(RAW_HEAD_MAX, rawHead, units, at)
-  : (at: number): void => recordHead(makeRecord(units, at), out);
+function run(): void {
+  const fields: FieldDef[] = setup.fields.map((name) => lookupField(name)!);
+  const firstTag = fields.findIndex((f) => f.group === 'tag');
+  const headFields = firstTag < 0 ? fields : fields.slice(0, firstTag);
+  const tailFields = firstTag < 0 ? [] : fields.slice(firstTag);
+  const biflow = setup.fields.includes('rev_packets');
+  const tail = createTagTailWriter(setup.format, tailFields);
+  const untaggedTail = Buffer.from(emptyTailText(setup.format, tailFields), 'latin1');
+  const out = openOutputFd(setup.fd);
+  const units = ring.units;
+  const bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
 
-if (setup.format === 'csv') out.write(csvHeader(fields));
-ring.run((at) => {
-  writeHead(at + MSG_RAW);
-  if (units[at + MSG_TAIL_LENGTH] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
-  else tail(bytes, (at + MSG_TAIL) * 8, out);
-  if (out.closed) ring.close();
-});
-out.end();
+  /** the head from the raw record when the raw writer knows every field; otherwise from a made record */
+  const rawHead = rawHeadWriter(setup.format, headFields, biflow);
+  const recordHead = linePartWriter(setup.format, headFields, 'head');
+  const makeRecord = createRecordMaker(createAddrTextCache(), { biflow });
+  const writeHead = rawHead !== undefined
+    ? (at: number): void => out.fill(RAW_HEAD_MAX, rawHead, units, at)
+    : (at: number): void => recordHead(makeRecord(units, at), out);
+
+  ring.started();
+  if (setup.format === 'csv') out.write(csvHeader(fields));
+  ring.run((at) => {
+    writeHead(at + MSG_RAW);
+    if (units[at + MSG_TAIL_LENGTH] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
+    else tail(bytes, (at + MSG_TAIL) * 8, out);
+    if (out.closed) ring.close();
+  });
+  out.end();
+}

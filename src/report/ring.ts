@@ -11,6 +11,12 @@
  * after each batch it took. Either side sleeps with Atomics.wait when it
  * has nothing to do; a sleep flag lets the other side skip notify when no
  * one is sleeping.
+ *
+ * A consumer that dies must not leave the producer waiting for room
+ * forever: the consumer says it started (`started`) and closes the ring when
+ * it fails (`close`), and a producer that finds the ring full waits at most
+ * `startupTimeoutMs` for a consumer that never started (a worker whose
+ * module could not load), then treats the ring as closed.
  */
 
 // control words (Int32Array over a small shared buffer)
@@ -21,7 +27,9 @@ const CONSUMER_SLEEPS = 3;
 const PRODUCER_SLEEPS = 4;
 /** set by the consumer when its output went away (a closed pipe): the producer may stop */
 const CLOSED = 5;
-const CONTROL_WORDS = 6;
+/** set by the consumer once it runs */
+const STARTED = 6;
+const CONTROL_WORDS = 7;
 
 const WRAP = -1;
 
@@ -50,7 +58,7 @@ export class RingProducer {
   private published = 0;
   private readonly publishUnits: number;
 
-  constructor(buffers: RingBuffers) {
+  constructor(buffers: RingBuffers, private readonly startupTimeoutMs = 10_000) {
     this.ctl = new Int32Array(buffers.control);
     this.units = new Float64Array(buffers.data);
     this.bytes = new Uint8Array(buffers.data);
@@ -108,6 +116,14 @@ export class RingProducer {
 
   private sleepUntilRead(r: number): void {
     this.publish();
+    if (Atomics.load(this.ctl, STARTED) === 0) {
+      // the consumer may still be loading; one that never starts never makes room
+      Atomics.wait(this.ctl, STARTED, 0, this.startupTimeoutMs);
+      if (Atomics.load(this.ctl, STARTED) === 0) {
+        Atomics.store(this.ctl, CLOSED, 1);
+        return;
+      }
+    }
     Atomics.store(this.ctl, PRODUCER_SLEEPS, 1);
     // re-check after announcing the sleep: the consumer may have moved in between
     if (Atomics.load(this.ctl, READ) === r && !this.closed) Atomics.wait(this.ctl, READ, r, 1000);
@@ -156,7 +172,13 @@ export class RingConsumer {
     }
   }
 
-  /** Tell the producer to stop (the output went away). */
+  /** The consumer runs: a producer waiting for room may wait for it. */
+  started(): void {
+    Atomics.store(this.ctl, STARTED, 1);
+    Atomics.notify(this.ctl, STARTED);
+  }
+
+  /** Tell the producer to stop (the output went away, or the consumer failed). */
   close(): void {
     this.stopped = true;
     Atomics.store(this.ctl, CLOSED, 1);

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RingConsumer } from '../../dist/src/report/ring.js';
 
 const ring = new RingConsumer(workerData.buffers);
+ring.started();
 let count = 0;
 let sum = 0;
 let outOfOrder = 0;

@@ -65,6 +65,21 @@ describe('ring', () => {
     expect(sent).toBeLessThan(200_000);
   });
 
+  it('does not wait forever for a consumer that never started (a worker whose module failed to load)', async () => {
+    const buffers = createRingBuffers(64 * 1024);
+    const worker = new Worker('throw new Error("cannot load")', { eval: true });
+    const failed = new Promise((resolve) => worker.once('error', resolve));
+    const ring = new RingProducer(buffers, 300);
+    const started = Date.now();
+    const { sent } = produce(ring, 200_000);
+    // the ring filled (8 192 units hold ~250 messages), the producer waited 300 ms for a start, then gave up
+    expect(sent).toBeGreaterThan(100);
+    expect(sent).toBeLessThan(1000);
+    expect(ring.closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(String(await failed)).toContain('cannot load');
+  });
+
   it('refuses a message too large for the ring', () => {
     const ring = new RingProducer(createRingBuffers(64 * 1024));
     expect(() => ring.reserve(4096)).toThrow('ring message of 4096 units is too large');
