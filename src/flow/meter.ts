@@ -22,7 +22,7 @@ import type { EndReason } from './fields.js';
 import {
   createAddrTextCache, endReasonIndex, newRawRecord, RAW_BIFLOW, RAW_BYTES, RAW_DST, RAW_DSTPORT, RAW_ENDREASON, RAW_ETIME, RAW_INPUT,
   RAW_IPVER, RAW_L2BYTES, RAW_PACKETS, RAW_PROTO, RAW_REC_ID, RAW_REV_BYTES, RAW_REV_L2BYTES, RAW_REV_PACKETS, RAW_REV_TCPFLAGS,
-  RAW_SRC, RAW_SRCPORT, RAW_STIME, RAW_TCPFLAGS, RAW_TOS, RAW_TUN_DST, RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUNNEL, RAW_VLAN, createRecordMaker,
+  RAW_SRC, RAW_SRCPORT, RAW_STIME, RAW_TCPFLAGS, RAW_TOS, RAW_TUN_DST, RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUNNEL, RAW_VLAN, createRecordFiller, createRecordMaker,
 } from './raw.js';
 import type { FlowRecord } from './record.js';
 
@@ -64,6 +64,7 @@ export interface RawRecordSink {
   /**
    * The raw record placed at `at` is complete. `tags` (flows a tagger claimed) is the record the
    * taggers' `end` set their fields on: counters and times as usual, but `srcip`/`dstip`/`tun_*` empty.
+   * It is one record refilled for every tagged flow: read it now, keep nothing of it.
    */
   send(at: number, tags: FlowRecord | undefined): void;
 }
@@ -240,7 +241,10 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
   // records of flows no tagger claimed keep the base shape: untagged flows pay nothing for the tag fields
   const plainRecord = createRecordMaker(addrText, { biflow });
   const taggedRecord = createRecordMaker(addrText, { biflow, tagFields: inspector?.fields ?? [] });
-  const tagsOnlyRecord = createRecordMaker(noAddrText, { biflow, tagFields: inspector?.fields ?? [] });
+  // a RawRecordSink's taggers set their fields on one record, refilled for each tagged flow
+  const tagsOnlyShape = { biflow, tagFields: inspector?.fields ?? [] };
+  const tagsRecord = createRecordMaker(noAddrText, tagsOnlyShape)(raw, 0);
+  const fillTagsRecord = createRecordFiller(noAddrText, tagsOnlyShape);
 
   function grow(): void {
     const old = cap;
@@ -458,7 +462,8 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
       fillRaw(s, reason, into, o);
       let tags: FlowRecord | undefined;
       if (tagged) {
-        tags = tagsOnlyRecord(into, o);
+        tags = tagsRecord;
+        fillTagsRecord(tags, into, o);
         inspector!.end(s, tags);
       }
       if (at >= 0) rawSink.send(at, tags);

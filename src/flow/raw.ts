@@ -179,3 +179,21 @@ export function createRecordMaker(addrText: AddrText, shape: RecordShape): (raw:
   };`;
   return new Function('addrText', 'END_REASONS', 'TUNNEL_NAMES', body)(addrText, END_REASONS, TUNNEL_NAMES);
 }
+
+/**
+ * A function that writes the raw record at `raw[at]` into an existing record made by createRecordMaker
+ * with the same shape, its tag slots back to undefined: for the one record the taggers of a RawRecordSink
+ * meter set their fields on, again and again (a fresh record per tagged flow was most of that meter's
+ * garbage).
+ */
+export function createRecordFiller(addrText: AddrText, shape: RecordShape): (rec: FlowRecord, raw: Float64Array, at: number) => void {
+  const stores = [
+    ...rawFieldReads(shape.biflow).map((r) => `rec.${r.name} = ${readCode(r)};`),
+    ...(shape.tagFields ?? []).map((name) => `rec[${JSON.stringify(name)}] = undefined;`),
+  ];
+  const body = `return function fillRecord(rec, raw, at) {
+    ${RAW_LOCALS}
+    ${stores.join('\n    ')}
+  };`;
+  return new Function('addrText', 'END_REASONS', 'TUNNEL_NAMES', body)(addrText, END_REASONS, TUNNEL_NAMES);
+}

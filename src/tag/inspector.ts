@@ -41,6 +41,8 @@ export interface TagEnv {
  * the tag fields other taggers set: not srcip/dstip/tun_* (the fast output
  * path formats addresses off the main thread, so they may not be text yet).
  * A tagger that needs an address keeps it from the first packet in `open`.
+ * Nor may it keep the record: the fast path refills one record for every
+ * tagged flow (values it set, such as a list, may be kept).
  */
 export interface Tagger<S = unknown> {
   readonly name: string;
