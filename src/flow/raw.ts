@@ -59,29 +59,66 @@ const ADDR_CACHE_MASK = 4095;
  * small direct-mapped cache of formatted addresses saves most formatting.
  */
 export function createAddrTextCache(): AddrText {
-  const scratch = Buffer.alloc(16);
-  const cacheWords = new Int32Array((ADDR_CACHE_MASK + 1) * 5);
+  const keys = new AddrCacheKeys(ADDR_CACHE_MASK + 1);
   const cacheText: (string | undefined)[] = new Array(ADDR_CACHE_MASK + 1).fill(undefined);
   return (words, at, ver) => {
-    const w0 = words[at] | 0, w1 = words[at + 1] | 0, w2 = words[at + 2] | 0, w3 = words[at + 3] | 0;
-    let h = Math.imul(w0 ^ ver, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
-    h = (h ^ (h >>> 15)) & ADDR_CACHE_MASK;
-    const c = h * 5;
-    if (cacheText[h] !== undefined && cacheWords[c] === ver && cacheWords[c + 1] === w0
-      && cacheWords[c + 2] === w1 && cacheWords[c + 3] === w2 && cacheWords[c + 4] === w3) {
-      return cacheText[h]!;
-    }
-    scratch.writeInt32BE(w0, 0);
-    if (ver !== 4) {
-      scratch.writeInt32BE(w1, 4);
-      scratch.writeInt32BE(w2, 8);
-      scratch.writeInt32BE(w3, 12);
-    }
-    const text = formatIp(scratch, 0, ver);
-    cacheWords[c] = ver; cacheWords[c + 1] = w0; cacheWords[c + 2] = w1; cacheWords[c + 3] = w2; cacheWords[c + 4] = w3;
-    cacheText[h] = text;
+    const slot = keys.slotOf(words, at, ver);
+    const cached = cacheText[slot];
+    if (cached !== undefined && keys.holds()) return cached;
+    const text = keys.text();
+    keys.remember();
+    cacheText[slot] = text;
     return text;
   };
+}
+
+/**
+ * The keys of a direct-mapped cache of formatted addresses (4 words and the IP version each): which
+ * slot an address goes to, whether the slot holds it, and its text when it does not. Used for address
+ * text (createAddrTextCache) and address bytes (the output thread's raw writer). `slotOf` sets the
+ * address the other methods speak of.
+ */
+export class AddrCacheKeys {
+  private readonly words: Int32Array;
+  private readonly scratch = Buffer.alloc(16);
+  private readonly mask: number;
+  private w0 = 0; private w1 = 0; private w2 = 0; private w3 = 0; private ver = 0; private at = 0;
+
+  /** `slots`: a power of two */
+  constructor(slots: number) {
+    this.words = new Int32Array(slots * 5);
+    this.mask = slots - 1;
+  }
+
+  slotOf(words: ArrayLike<number>, at: number, ver: number): number {
+    const w0 = words[at] | 0, w1 = words[at + 1] | 0, w2 = words[at + 2] | 0, w3 = words[at + 3] | 0;
+    let h = Math.imul(w0 ^ ver, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
+    h = (h ^ (h >>> 15)) & this.mask;
+    this.w0 = w0; this.w1 = w1; this.w2 = w2; this.w3 = w3; this.ver = ver; this.at = h * 5;
+    return h;
+  }
+
+  /** the slot holds this address (when the caller's slot is filled at all) */
+  holds(): boolean {
+    const c = this.at, k = this.words;
+    return k[c] === this.ver && k[c + 1] === this.w0 && k[c + 2] === this.w1 && k[c + 3] === this.w2 && k[c + 4] === this.w3;
+  }
+
+  /** the slot now holds this address */
+  remember(): void {
+    const c = this.at, k = this.words;
+    k[c] = this.ver; k[c + 1] = this.w0; k[c + 2] = this.w1; k[c + 3] = this.w2; k[c + 4] = this.w3;
+  }
+
+  text(): string {
+    this.scratch.writeInt32BE(this.w0, 0);
+    if (this.ver !== 4) {
+      this.scratch.writeInt32BE(this.w1, 4);
+      this.scratch.writeInt32BE(this.w2, 8);
+      this.scratch.writeInt32BE(this.w3, 12);
+    }
+    return formatIp(this.scratch, 0, this.ver);
+  }
 }
 
 export type AddrText = (words: ArrayLike<number>, at: number, ver: number) => string;

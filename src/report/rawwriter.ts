@@ -13,9 +13,8 @@
  * addresses and names as ASCII, quoted in JSON. Constant text (a comma, a
  * key, the quotes around an address) is folded into one copy per run.
  */
-import { formatIp } from '../flow/addr.js';
 import { END_REASONS, type FieldDef } from '../flow/fields.js';
-import { RAW_LOCALS, rawFieldReads, type RawFieldRead } from '../flow/raw.js';
+import { AddrCacheKeys, RAW_LOCALS, rawFieldReads, type RawFieldRead } from '../flow/raw.js';
 import { TUNNEL_NAMES } from '../decode/view.js';
 import { putMicro, putNumber } from './output.js';
 
@@ -38,27 +37,15 @@ const ADDR_SLOT = 48;
  * text, copied byte by byte, saves formatting and making strings.
  */
 export function createAddrPut(): AddrPut {
-  const scratch = Buffer.alloc(16);
-  const cacheWords = new Int32Array((ADDR_CACHE_MASK + 1) * 5);
+  const keys = new AddrCacheKeys(ADDR_CACHE_MASK + 1);
   const cacheText = new Uint8Array((ADDR_CACHE_MASK + 1) * ADDR_SLOT);
   return (words, at, ver, buf, pos) => {
-    const w0 = words[at] | 0, w1 = words[at + 1] | 0, w2 = words[at + 2] | 0, w3 = words[at + 3] | 0;
-    let h = Math.imul(w0 ^ ver, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f);
-    h = (h ^ (h >>> 15)) & ADDR_CACHE_MASK;
-    const c = h * 5;
-    const t = h * ADDR_SLOT;
-    if (cacheText[t] === 0 || cacheWords[c] !== ver || cacheWords[c + 1] !== w0
-      || cacheWords[c + 2] !== w1 || cacheWords[c + 3] !== w2 || cacheWords[c + 4] !== w3) {
-      scratch.writeInt32BE(w0, 0);
-      if (ver !== 4) {
-        scratch.writeInt32BE(w1, 4);
-        scratch.writeInt32BE(w2, 8);
-        scratch.writeInt32BE(w3, 12);
-      }
-      const text = formatIp(scratch, 0, ver);
+    const t = keys.slotOf(words, at, ver) * ADDR_SLOT;
+    if (cacheText[t] === 0 || !keys.holds()) {
+      const text = keys.text();
       for (let i = 0; i < text.length; i++) cacheText[t + 1 + i] = text.charCodeAt(i);
       cacheText[t] = text.length;
-      cacheWords[c] = ver; cacheWords[c + 1] = w0; cacheWords[c + 2] = w1; cacheWords[c + 3] = w2; cacheWords[c + 4] = w3;
+      keys.remember();
     }
     const n = cacheText[t];
     for (let i = 1; i <= n; i++) buf[pos++] = cacheText[t + i];
