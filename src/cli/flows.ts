@@ -10,6 +10,7 @@ import type { KeySpec, MeterOptions } from '../flow/meter.js';
 import { createFlowPipeline, describeNotDecoded } from '../flow/pipeline.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { ExportProtocol } from '../ipfix/encode.js';
+import { OutputError } from '../report/output.js';
 import { formatWorkerUrl, openThreadedWriter, type ThreadedWriter } from '../report/threaded.js';
 import { EXPORT_FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
 import { createTagging, parsePref64List } from '../tag/index.js';
@@ -213,16 +214,25 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
     }
     return 0;
   };
+  /** the output could not be written (a full disk): what was read is summed up, then the reason */
+  const failedOutput = (err: OutputError): number => {
+    finish();
+    stderr.write(`flowsig: ${err.message}\n`);
+    return 1;
+  };
   if (threaded) {
     return threaded.end().then(finish, (err: Error) => {
+      if (err instanceof OutputError) return failedOutput(err);
       stderr.write(`flowsig: internal error in the output thread: ${err.stack ?? err.message}\n`);
       return 70;
     });
   }
   if (cfg.export?.to === undefined) {
     // text and IPFIX file output end synchronously
-    void writer.end();
-    return finish();
+    return writer.end().then(finish, (err: Error) => {
+      if (err instanceof OutputError) return failedOutput(err);
+      throw err;
+    });
   }
   return writer.end().then(finish, (err: Error) => {
     stderr.write(`flowsig: ${err.message}\n`);
@@ -237,8 +247,9 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
 function openThreadedOutput(cfg: FlowsConfig, fields: readonly FieldDef[]): (ThreadedWriter & RecordSinkLike) | undefined {
   if (cfg.export !== undefined || (cfg.format !== 'ndjson' && cfg.format !== 'csv')) return undefined;
   if (process.env.FLOWSIG_OUTPUT_THREAD === '0' || formatWorkerUrl() === undefined) return undefined;
-  const fd = cfg.outPath === undefined || cfg.outPath === '-' ? 1 : openSync(cfg.outPath, 'w');
-  const writer = openThreadedWriter(cfg.format, fields, fd)!;
+  const stdout = cfg.outPath === undefined || cfg.outPath === '-';
+  const fd = stdout ? 1 : openSync(cfg.outPath!, 'w');
+  const writer = openThreadedWriter(cfg.format, fields, fd, stdout ? 'standard output' : cfg.outPath!)!;
   return { ...writer, write: () => undefined, summary: () => undefined };
 }
 

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../capture/types.js';
+import { OutputError } from '../report/output.js';
 import { UsageError, suggest } from './args.js';
 import { CHECK_USAGE, runCheck } from './check.js';
 import { COLLECT_USAGE, parseCollectArgs, runCollect } from './collect.js';
@@ -89,6 +90,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof InputError) {
       process.stderr.write(`flowsig: ${err.describe()}\n`);
       return 2;
+    }
+    if (err instanceof OutputError) {
+      process.stderr.write(`flowsig: ${err.message}\n`);
+      return 1;
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {

@@ -5,11 +5,11 @@
  * encoded tag bytes (tagcodec.ts createTagTailWriter) — or, for an
  * untagged flow, the tail's constant text — and writes the text out.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { lookupField, type FieldDef } from '../flow/fields.js';
 import { createAddrTextCache, createRecordMaker } from '../flow/raw.js';
 import '../tag/index.js'; // registers the tag fields
-import { openOutputFd } from './output.js';
+import { openOutputFd, OutputError } from './output.js';
 import { RAW_HEAD_MAX, rawHeadWriter } from './rawwriter.js';
 import { RingConsumer } from './ring.js';
 import { createTagTailWriter } from './tagcodec.js';
@@ -23,7 +23,9 @@ try {
 } catch (err) {
   // the metering thread must not wait for room that will never come; it learns the error at the end
   ring.close();
-  throw err;
+  // a failed write (full disk) is the user's to fix: its message, not a stack trace
+  if (err instanceof OutputError) parentPort!.postMessage({ outputError: err.message });
+  else throw err;
 }
 
 function run(): void {
@@ -34,7 +36,7 @@ function run(): void {
   const biflow = setup.fields.includes('rev_packets');
   const tail = createTagTailWriter(setup.format, tailFields);
   const untaggedTail = Buffer.from(emptyTailText(setup.format, tailFields), 'latin1');
-  const out = openOutputFd(setup.fd);
+  const out = openOutputFd(setup.fd, setup.name);
   const units = ring.units;
   const bytes = Buffer.from(ring.bytes.buffer, ring.bytes.byteOffset, ring.bytes.byteLength);
 

@@ -116,13 +116,22 @@ export interface FdOutput extends TextOutput {
   copy(src: Uint8Array, from: number, to: number): void;
 }
 
+/** Writing the output failed (a full disk, an I/O error): a one-line message, exit code 1. */
+export class OutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}
+
 /** Standard output (`path` undefined or "-") or a new file. */
 export function openTextOutput(path: string | undefined): TextOutput {
-  return openOutputFd(path === undefined || path === '-' ? 1 : openSync(path, 'w'));
+  const stdout = path === undefined || path === '-';
+  return openOutputFd(stdout ? 1 : openSync(path, 'w'), stdout ? 'standard output' : path);
 }
 
 /** A TextOutput on an open file descriptor (closed at `end` unless it is standard output). */
-export function openOutputFd(fd: number): FdOutput {
+export function openOutputFd(fd: number, name = 'standard output'): FdOutput {
   const buf = Buffer.allocUnsafe(BUFFER_SIZE);
   let pos = 0;
   let closed = false;
@@ -139,7 +148,8 @@ export function openOutputFd(fd: number): FdOutput {
           closed = true;
           break;
         }
-        throw err;
+        // a full disk, an I/O error: the user's to fix, not a bug
+        throw new OutputError(`writing ${name}: ${(err as Error).message}`);
       }
     }
     pos = 0;

@@ -23,6 +23,7 @@ import type { FieldDef } from '../flow/fields.js';
 import type { RawRecordSink } from '../flow/meter.js';
 import { RAW_WORDS } from '../flow/raw.js';
 import type { FlowRecord } from '../flow/record.js';
+import { OutputError } from './output.js';
 import { createRingBuffers, RingProducer } from './ring.js';
 import { createTagEncoder } from './tagcodec.js';
 
@@ -40,6 +41,8 @@ export interface WorkerSetup {
   /** every field of the line, in order (tag fields last) */
   fields: readonly string[];
   fd: number;
+  /** the output's name for messages ("standard output", a path) */
+  name: string;
 }
 
 export interface ThreadedWriter extends RawRecordSink {
@@ -54,10 +57,11 @@ export function formatWorkerUrl(): URL | undefined {
 }
 
 /**
- * A writer of `fields` as `format` to the open descriptor `fd` (closed by the worker unless it is 1),
- * or undefined when it cannot be threaded: no compiled worker, or tag fields not last.
+ * A writer of `fields` as `format` to the open descriptor `fd` named `name` (closed by the worker unless
+ * it is 1), or undefined when it cannot be threaded: no compiled worker, or tag fields not last. `end`
+ * rejects with an OutputError when writing failed (a full disk), with the worker's error otherwise.
  */
-export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number): ThreadedWriter | undefined {
+export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number, name: string): ThreadedWriter | undefined {
   const url = formatWorkerUrl();
   const firstTag = fields.findIndex((f) => f.group === 'tag');
   const tagFields = firstTag < 0 ? [] : fields.slice(firstTag);
@@ -65,11 +69,15 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
 
   const buffers = createRingBuffers(RING_BYTES);
   const ring = new RingProducer(buffers);
-  const setup: WorkerSetup = { ...buffers, format, fields: fields.map((f) => f.name), fd };
+  const setup: WorkerSetup = { ...buffers, format, fields: fields.map((f) => f.name), fd, name };
   const worker = new Worker(url, { workerData: setup });
   let failure: Error | undefined;
   const exited = new Promise<void>((resolve, reject) => {
     worker.on('error', (err) => { failure = err; });
+    // the worker's one-line report of a failed write (format-worker.ts)
+    worker.on('message', (m: { outputError?: string }) => {
+      if (m.outputError !== undefined) failure = new OutputError(m.outputError);
+    });
     worker.on('exit', (code) => {
       if (failure) reject(failure);
       else if (code !== 0) reject(new Error(`the output thread stopped with exit code ${code}`));

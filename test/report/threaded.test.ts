@@ -4,7 +4,7 @@
  * flows (SIP, RTP, DNS, mDNS, nat64/xlat), tunnels, biflow counters, 7-tuple keys, to standard output
  * and to a file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,17 @@ describe.skipIf(!HAVE_CORPUS)('threaded output', () => {
     // 76 flows, the SIP ones tagged
     expect(text.trim().split('\n')).toHaveLength(76);
     expect(text).toContain('"app":"sip","sip_methods":["REGISTER"]');
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a full disk is one line and exit 1, on both paths, not a stack trace', () => {
+    const capture = corpusPath('sip-rtp/ndpi-sip-register-invite-errors-rtp.pcap');
+    for (const env of [undefined, ONE_THREAD]) {
+      for (const format of ['ndjson', 'csv']) {
+        const r = flowsig(['flows', '-r', capture, '-o', format, '-w', '/dev/full'], undefined, env);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/^flowsig: 112 packets read, 112 decoded, 0 not decodable; 76 flows; [\d.]+ s \(\d+ packets\/s\)\nflowsig: writing \/dev\/full: ENOSPC: no space left on device, write\n$/);
+      }
+    }
   });
 
   it('writes what was read before damage and exits 2, as one thread does', () => {
