@@ -109,7 +109,7 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
         if (again < 0) return;
         if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + MSG_RAW + RAW_WORDS);
         at = again;
-        bytes.set(tags.bytes.subarray(0, tailLength), (at + MSG_TAIL) * 8);
+        tags.bytes.copy(bytes, (at + MSG_TAIL) * 8, 0, tailLength);
       }
       units[at] = n;
       units[at + MSG_TAIL_LENGTH] = tailLength;
