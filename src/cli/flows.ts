@@ -249,7 +249,7 @@ function openThreadedOutput(cfg: FlowsConfig, fields: readonly FieldDef[]): (Thr
   if (process.env.FLOWSIG_OUTPUT_THREAD === '0' || formatWorkerUrl() === undefined) return undefined;
   const stdout = cfg.outPath === undefined || cfg.outPath === '-';
   const fd = stdout ? 1 : openSync(cfg.outPath!, 'w');
-  const writer = openThreadedWriter(cfg.format, fields, fd, stdout ? 'standard output' : cfg.outPath!)!;
+  const writer = openThreadedWriter(cfg.format, fields, fd, stdout ? 'standard output' : cfg.outPath!);
   return { ...writer, write: () => undefined, summary: () => undefined };
 }
 

@@ -87,9 +87,11 @@ export interface FlowInspector {
    */
   end(flow: number, rec: FlowRecord): void;
   /**
-   * Every field `end` may set. Each record gets them all (undefined until
-   * set), so all records share one shape and the writers' property reads
-   * stay monomorphic — records of varying shapes made output twice as slow.
+   * Every field `end` may set. Each record of a flow the taggers looked at
+   * gets them all (undefined until set), so those records share one shape
+   * and the writers' property reads stay monomorphic — records of varying
+   * shapes made output twice as slow. Records of flows no tagger claimed
+   * keep the base shape (two shapes in all).
    */
   readonly fields?: readonly string[];
 }

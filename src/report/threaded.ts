@@ -57,15 +57,16 @@ export function formatWorkerUrl(): URL | undefined {
 }
 
 /**
- * A writer of `fields` as `format` to the open descriptor `fd` named `name` (closed by the worker unless
- * it is 1), or undefined when it cannot be threaded: no compiled worker, or tag fields not last. `end`
+ * A writer of `fields` (tag fields last, as meterFields orders them) as `format` to the open descriptor
+ * `fd` named `name` (closed by the worker unless it is 1); the caller checked formatWorkerUrl(). `end`
  * rejects with an OutputError when writing failed (a full disk), with the worker's error otherwise.
  */
-export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number, name: string): ThreadedWriter | undefined {
+export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number, name: string): ThreadedWriter {
   const url = formatWorkerUrl();
   const firstTag = fields.findIndex((f) => f.group === 'tag');
   const tagFields = firstTag < 0 ? [] : fields.slice(firstTag);
-  if (url === undefined || tagFields.some((f) => f.group !== 'tag')) return undefined;
+  if (url === undefined) throw new Error('the output thread is not built (no format-worker.js)');
+  if (tagFields.some((f) => f.group !== 'tag')) throw new Error('threaded output needs the tag fields last');
 
   const buffers = createRingBuffers(RING_BYTES);
   const ring = new RingProducer(buffers);

@@ -7,7 +7,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateCapture } from '../../scripts/bench/generate.js';
 import { corpusPath, HAVE_CORPUS, NO_CORPUS_MESSAGE } from '../corpus.js';
 import { flowsig, ROOT } from '../cli/run.js';
 
@@ -55,6 +57,20 @@ describe.skipIf(!HAVE_CORPUS)('threaded output', () => {
     // 76 flows, the SIP ones tagged
     expect(text.trim().split('\n')).toHaveLength(76);
     expect(text).toContain('"app":"sip","sip_methods":["REGISTER"]');
+  });
+
+  it('ends quietly with exit 0 when the reader goes away (| head), even with the ring full', () => {
+    // 1M generated packets: ~160 000 records, ~55 MB of NDJSON — more than the 16 MB ring holds
+    const capture = join(dir, 'bench-1m.pcap');
+    generateCapture({ packets: 1_000_000, seed: 1, path: capture });
+    const r = spawnSync('bash', ['-c', `node bin/flowsig.js flows -r ${capture} -o ndjson | head -c 100; echo; echo "status \${PIPESTATUS[0]}"`], {
+      cwd: ROOT, timeout: 60_000,
+    });
+    const out = r.stdout.toString();
+    expect(out.startsWith('{"rec_id":1,"stime":')).toBe(true);
+    expect(out.trim().endsWith('status 0')).toBe(true);
+    // the summary line and nothing else: no error, no stack trace
+    expect(r.stderr.toString()).toMatch(/^flowsig: 1000000 packets read, 1000000 decoded, 0 not decodable; 161636 flows; [\d.]+ s \(\d+ packets\/s\)\n$/);
   });
 
   it.skipIf(!existsSync('/dev/full'))('a full disk is one line and exit 1, on both paths, not a stack trace', () => {
