@@ -1,119 +1,184 @@
 /**
- * The xlat tagger's flows waiting to be paired, by pairing key (IPv4 host and
- * its port), built for a cost of nearly nothing per flow:
+ * The xlat tagger's flows waiting to be paired, built for a cost of nearly
+ * nothing per flow. A flow is a small integer id (from 1; 0 means none)
+ * handed out by the tagger; everything the table keeps of it lives in typed
+ * arrays indexed by that id — no object per flow for the garbage collector
+ * to find again (a flow waits seconds: long enough to be promoted), and the
+ * whole table stays small enough to sit in the processor's cache.
  *
- * - a fixed array of hash buckets, each an intrusive list (`next`, newest
- *   first, the order pairing wants): no Map (whose 48-bit number keys would be
- *   boxed) and no array per key; lookups step over other keys sharing a bucket;
- * - ended flows also sit in one array, so dropping those past the pairing
- *   window looks at them alone, in place, instead of filtering every list;
- * - an empty bucket answers "surely not pending" for a new IPv4 flow with one
+ * - Every flow sits in two hash tables of intrusive doubly linked lists
+ *   (newest first, the order pairing wants): by pairing key and class (IPv4
+ *   host, its port, and which side, direction and protocol the flow is), and
+ *   by pairing key alone. A lookup steps only over other keys sharing its
+ *   bucket. The class matters: the many flows of one side toward one popular
+ *   host and port (all the clients of a web server) would otherwise be stepped
+ *   over by every new flow of that side looking for one of the other side.
+ * - A flow leaves both lists in constant time.
+ * - Ended flows also sit in one list, so dropping those past the pairing
+ *   window looks at them alone, in place.
+ * - An empty bucket answers "surely not pending" for a new IPv4 flow with one
  *   array load: on a NAT64's IPv6 side alone every IPv4 flow asks, none pairs.
  */
 
-/** What the table needs of a flow. */
-export interface PendingEntry<T> {
-  /** pairing key: the IPv4 host (signed 32-bit) and its port */
-  host: number;
-  port: number;
-  /** etime once its record was written, -1 while open */
-  ended: number;
-  /** the next older entry of the same bucket */
-  next: T | undefined;
-  /** in the table (false once dropped, so a flow ending later is not put back) */
-  pending: boolean;
-}
-
 const BUCKET_BITS = 16;
+const NONE = 0;
+
+// per id, stride LINK_WORDS in `links`
+const HOST = 0;
+const PORT_CLASS = 1;
+const NEXT = 2;
+const PREV = 3;
+const HOST_NEXT = 4;
+const HOST_PREV = 5;
+const PENDING = 6;
+const LINK_WORDS = 8;
 
 function bucketOf(host: number, port: number): number {
   return Math.imul(host ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b) >>> (32 - BUCKET_BITS);
 }
 
-export interface PendingTable<T extends PendingEntry<T>> {
+/** port and class in one number (a port is 16 bits, a class below 2^15) */
+function portClass(port: number, cls: number): number {
+  return port | (cls << 16);
+}
+
+export interface PendingTable {
   /** flows in the table, open and ended (0: nothing can pair) */
   readonly size: number;
-  /** the newest flow of (host, port); `older` gives the next older one */
-  first(host: number, port: number): T | undefined;
-  older(s: T): T | undefined;
-  /** whether some flow of (host, port) is pending */
+  /** make room for ids below `n` */
+  reserve(n: number): void;
+  /** the newest flow (id) of (host, port) and class `cls`, 0 for none; `older` gives the next older one */
+  first(host: number, port: number, cls: number): number;
+  older(id: number): number;
+  /** whether some flow of (host, port), of any class, is pending */
   has(host: number, port: number): boolean;
-  add(s: T): void;
-  /** `s` (in the table or not) has ended; its `ended` is set */
-  ended(s: T): void;
-  /** drops ended flows whose `ended` is more than `windowMs` before `now` (every ended one when `now` is Infinity) */
+  add(id: number, host: number, port: number, cls: number): void;
+  /** in the table (false once dropped) */
+  isPending(id: number): boolean;
+  /** the pairing key of a pending flow */
+  hostOf(id: number): number;
+  portOf(id: number): number;
+  /** the flow has ended at `at` (ms); `endedAt` gives it back, -1 while open. A flow not pending is only marked. */
+  ended(id: number, at: number): void;
+  endedAt(id: number): number;
+  /** a new flow's id: not ended */
+  reset(id: number): void;
+  /** drops ended flows that ended more than `windowMs` before `now` (every ended one when `now` is Infinity) */
   prune(now: number, windowMs: number): void;
+  /** drops every flow, open or ended */
   clear(): void;
 }
 
 /** `dropped` is told of each flow `prune` drops (no longer reachable through the table) */
-export function createPendingTable<T extends PendingEntry<T>>(dropped: (s: T) => void): PendingTable<T> {
-  let buckets = new Array<T | undefined>(1 << BUCKET_BITS).fill(undefined);
+export function createPendingTable(dropped: (id: number) => void): PendingTable {
+  const byClass = new Int32Array(1 << BUCKET_BITS);
+  const byHost = new Int32Array(1 << BUCKET_BITS);
+  let links = new Int32Array(0);
+  let endedAt = new Float64Array(0);
   /** ended flows still in the table, in the order they ended */
-  let done: T[] = [];
+  let done = new Int32Array(1024);
+  let doneCount = 0;
   let size = 0;
 
-  /** `s` itself or the next older flow of the same key */
-  function sameKey(s: T | undefined, host: number, port: number): T | undefined {
-    while (s !== undefined && (s.host !== host || s.port !== port)) s = s.next;
-    return s;
+  function unlink(id: number): void {
+    const o = id * LINK_WORDS;
+    const next = links[o + NEXT], prev = links[o + PREV];
+    if (prev === NONE) byClass[bucketOf(links[o + HOST], links[o + PORT_CLASS])] = next; else links[prev * LINK_WORDS + NEXT] = next;
+    if (next !== NONE) links[next * LINK_WORDS + PREV] = prev;
+    const hNext = links[o + HOST_NEXT], hPrev = links[o + HOST_PREV];
+    if (hPrev === NONE) byHost[bucketOf(links[o + HOST], links[o + PORT_CLASS] & 0xffff)] = hNext; else links[hPrev * LINK_WORDS + HOST_NEXT] = hNext;
+    if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = hPrev;
+    links[o + PENDING] = 0;
+    size--;
   }
 
-  function unlink(s: T): void {
-    const b = bucketOf(s.host, s.port);
-    let p = buckets[b]!;
-    if (p === s) buckets[b] = s.next;
-    else {
-      while (p.next !== s) p = p.next!;
-      p.next = s.next;
-    }
-    s.next = undefined;
-    s.pending = false;
-    size--;
+  /** `id` itself or the next older flow of the same key and class */
+  function sameClass(id: number, host: number, pc: number): number {
+    while (id !== NONE && (links[id * LINK_WORDS + HOST] !== host || links[id * LINK_WORDS + PORT_CLASS] !== pc)) id = links[id * LINK_WORDS + NEXT];
+    return id;
   }
 
   return {
     get size() {
       return size;
     },
-    first(host, port) {
-      return sameKey(buckets[bucketOf(host, port)], host, port);
+    reserve(n) {
+      if (n <= endedAt.length) return;
+      let c = Math.max(endedAt.length, 1024);
+      while (c < n) c *= 2;
+      const l = new Int32Array(c * LINK_WORDS); l.set(links); links = l;
+      const e = new Float64Array(c); e.set(endedAt); endedAt = e;
     },
-    older(s) {
-      return sameKey(s.next, s.host, s.port);
+    first(host, port, cls) {
+      const pc = portClass(port, cls);
+      return sameClass(byClass[bucketOf(host, pc)], host, pc);
+    },
+    older(id) {
+      const o = id * LINK_WORDS;
+      return sameClass(links[o + NEXT], links[o + HOST], links[o + PORT_CLASS]);
     },
     has(host, port) {
-      return sameKey(buckets[bucketOf(host, port)], host, port) !== undefined;
+      let id = byHost[bucketOf(host, port)];
+      while (id !== NONE && (links[id * LINK_WORDS + HOST] !== host || (links[id * LINK_WORDS + PORT_CLASS] & 0xffff) !== port)) id = links[id * LINK_WORDS + HOST_NEXT];
+      return id !== NONE;
     },
-    add(s) {
-      const b = bucketOf(s.host, s.port);
-      s.next = buckets[b];
-      buckets[b] = s;
-      s.pending = true;
+    add(id, host, port, cls) {
+      const o = id * LINK_WORDS;
+      const pc = portClass(port, cls);
+      links[o + HOST] = host;
+      links[o + PORT_CLASS] = pc;
+      const b = bucketOf(host, pc);
+      const next = byClass[b];
+      links[o + NEXT] = next;
+      links[o + PREV] = NONE;
+      if (next !== NONE) links[next * LINK_WORDS + PREV] = id;
+      byClass[b] = id;
+      const h = bucketOf(host, port);
+      const hNext = byHost[h];
+      links[o + HOST_NEXT] = hNext;
+      links[o + HOST_PREV] = NONE;
+      if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = id;
+      byHost[h] = id;
+      links[o + PENDING] = 1;
       size++;
     },
-    ended(s) {
-      if (s.pending) done.push(s);
+    isPending(id) {
+      return links[id * LINK_WORDS + PENDING] === 1;
+    },
+    hostOf(id) {
+      return links[id * LINK_WORDS + HOST];
+    },
+    portOf(id) {
+      return links[id * LINK_WORDS + PORT_CLASS] & 0xffff;
+    },
+    ended(id, at) {
+      endedAt[id] = at;
+      if (links[id * LINK_WORDS + PENDING] !== 1) return;
+      if (doneCount === done.length) { const d = new Int32Array(done.length * 2); d.set(done); done = d; }
+      done[doneCount++] = id;
+    },
+    endedAt(id) {
+      return endedAt[id];
+    },
+    reset(id) {
+      endedAt[id] = -1;
+      links[id * LINK_WORDS + PENDING] = 0;
     },
     prune(now, windowMs) {
       let kept = 0;
-      for (let i = 0; i < done.length; i++) {
-        const s = done[i];
-        if (now === Infinity || now - s.ended > windowMs) { unlink(s); dropped(s); } else done[kept++] = s;
+      for (let i = 0; i < doneCount; i++) {
+        const id = done[i];
+        if (now === Infinity || now - endedAt[id] > windowMs) { unlink(id); dropped(id); } else done[kept++] = id;
       }
-      done.length = kept;
+      doneCount = kept;
     },
     clear() {
-      for (let s of buckets) {
-        while (s !== undefined) {
-          const next: T | undefined = s.next;
-          s.next = undefined;
-          s.pending = false;
-          s = next;
-        }
+      for (let b = 0; b < byHost.length; b++) {
+        for (let id = byHost[b]; id !== NONE; id = links[id * LINK_WORDS + HOST_NEXT]) links[id * LINK_WORDS + PENDING] = 0;
       }
-      buckets = new Array<T | undefined>(1 << BUCKET_BITS).fill(undefined);
-      done = [];
+      byClass.fill(NONE);
+      byHost.fill(NONE);
+      doneCount = 0;
       size = 0;
     },
   };

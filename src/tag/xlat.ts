@@ -25,7 +25,7 @@ import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
 import { embeddedIpv4Number, prefixOf } from './nat64.js';
 import { formatIp } from '../flow/addr.js';
-import { createPendingTable, type PendingEntry } from './xlat-pending.js';
+import { createPendingTable } from './xlat-pending.js';
 
 export const XLAT_VALUES = ['nat64-v6', 'nat64-v4', 'clat', '4in6', '6in4', '4in6-v4'] as const;
 
@@ -43,8 +43,6 @@ export const XLAT_FIELDS: readonly FieldDef[] = [
 export const PAIR_WINDOW_MS = 5_000;
 /** at most this many flows waiting to be paired; the oldest go first */
 export const MAX_PENDING = 65_536;
-/** at most this many ended sides kept for reuse */
-const MAX_SPARE = 65_536;
 
 const ICMP = 1;
 const ICMPV6 = 58;
@@ -67,32 +65,45 @@ function hostPort(view: PacketView, towardHost: boolean): number {
 const V4INV6 = 1;
 const V6INV4 = 2;
 
-/** One flow's side of a translation. Plain number fields only: one object per flow, nothing more. */
-interface Side extends PendingEntry<Side> {
-  /** 6: IPv6 side (NAT64 prefix), 4: IPv4 side, 0: tunnel or not paired */
-  side: 0 | 4 | 6;
-  label: string;
-  /** IP protocol, ICMPv6 counted as ICMP (what it becomes across the translator) */
-  proto: number;
-  /** toward the IPv4 host (v6: destination in the prefix; v4: destination is the host) */
-  fwd: boolean;
-  /** the other endpoint's port (client side) */
-  clientPort: number;
-  recId: number;
-  peer: Side | undefined;
-  /** this flow's first packet: addresses as 32-bit words (s0 alone for IPv4) and ports, formatted only when paired */
-  ipVersion: number;
-  s0: number; s1: number; s2: number; s3: number;
-  d0: number; d1: number; d2: number; d3: number;
-  srcPort: number;
-  dstPort: number;
-}
+const LABELS = ['', 'nat64-v6', 'clat', '4in6', '6in4'] as const;
+const L_NONE = 0;
+const L_NAT64_V6 = 1;
+const L_CLAT = 2;
+const L_4IN6 = 3;
+const L_6IN4 = 4;
 
-function blankSide(): Side {
-  return {
-    side: 0, label: '', proto: 0, fwd: true, clientPort: 0, host: 0, port: 0, ended: -1, next: undefined, pending: false, recId: 0, peer: undefined,
-    ipVersion: 0, s0: 0, s1: 0, s2: 0, s3: 0, d0: 0, d1: 0, d2: 0, d3: 0, srcPort: 0, dstPort: 0,
-  };
+/*
+ * One flow's side of a translation: an id (from 1) into `sides`, SIDE_WORDS 32-bit words each
+ * (recId apart, a Float64Array): no object per flow.
+ */
+/** 6: IPv6 side (NAT64 prefix), 4: IPv4 side, 0: tunnel or not paired */
+const SIDE = 0;
+const LABEL = 1;
+/** IP protocol, ICMPv6 counted as ICMP (what it becomes across the translator) */
+const PROTO = 2;
+/** 1: toward the IPv4 host (v6: destination in the prefix; v4: destination is the host) */
+const FWD = 3;
+/** the other endpoint's port (client side) */
+const CLIENT_PORT = 4;
+/** the paired side's id; 0: none; RELEASED: paired, and the peer's id given back (nothing reads it any more) */
+const PEER = 5;
+/** 1 once the flow's record was written */
+const CLOSED = 6;
+/** this flow's first packet: IP version, ports, addresses as 32-bit words (the first alone for IPv4), formatted only when paired */
+const IPVER = 7;
+const SRC_PORT = 8;
+const DST_PORT = 9;
+const SRC = 10;
+const DST = 14;
+/** the pairing key: the IPv4 host (its address as a signed 32-bit word) and its port */
+const HOST_WORD = 18;
+const PORT_WORD = 19;
+const SIDE_WORDS = 20;
+const RELEASED = -1;
+
+/** The pending table's class of a flow: its side, direction and protocol, the three a pairing must agree on. */
+function classOf(side: number, fwd: number, proto: number): number {
+  return (side === 6 ? 1 : 0) | (fwd << 1) | (proto << 2);
 }
 
 /** 192.0.0.0/29 (RFC 6333/7335: B4 and CLAT addresses) */
@@ -100,59 +111,65 @@ function inClatRange(a: number, b: number, c: number, d: number): boolean {
   return a === 192 && b === 0 && c === 0 && d < 8;
 }
 
-/** Where a flow's first packet's addresses are kept until a pairing needs them as text. */
+/** Where a flow's first packet's addresses are put back together when a pairing needs them as text. */
 const scratch = new Uint8Array(16);
-
-/** "srcip port > dstip port" of the flow whose addresses `s` holds. */
-function flowText(s: Side): string {
-  return `${addrAt(s.s0, s.s1, s.s2, s.s3, s.ipVersion)} ${s.srcPort} > ${addrAt(s.d0, s.d1, s.d2, s.d3, s.ipVersion)} ${s.dstPort}`;
-}
-
-function addrAt(w0: number, w1: number, w2: number, w3: number, version: number): string {
-  putWord(0, w0); putWord(4, w1); putWord(8, w2); putWord(12, w3);
-  return formatIp(scratch, 0, version);
-}
-
-function putWord(at: number, w: number): void {
-  scratch[at] = w >>> 24; scratch[at + 1] = (w >>> 16) & 255; scratch[at + 2] = (w >>> 8) & 255; scratch[at + 3] = w & 255;
-}
 
 /** an SDP media list ("a.b.c.d:port", "[v6]:port") holds an IPv4 endpoint */
 function announcesIpv4(media: FlowRecord[string]): boolean {
   return Array.isArray(media) && media.some((m) => typeof m === 'string' && !m.startsWith('['));
 }
 
-/** Keeps the first packet's addresses as 32-bit words (one for IPv4, four for IPv6). */
-function keepAddresses(s: Side, buf: Uint8Array, srcOff: number, dstOff: number): void {
-  s.s0 = v4At(buf, srcOff);
-  s.d0 = v4At(buf, dstOff);
-  if (s.ipVersion === 4) return;
-  s.s1 = v4At(buf, srcOff + 4); s.s2 = v4At(buf, srcOff + 8); s.s3 = v4At(buf, srcOff + 12);
-  s.d1 = v4At(buf, dstOff + 4); s.d2 = v4At(buf, dstOff + 8); s.d3 = v4At(buf, dstOff + 12);
-}
-
-/** 32 bits at `buf[off]`, signed: small integers stay unboxed in object fields, where an unsigned one above 2^31 would be a heap number */
+/** 32 bits at `buf[off]`, signed (as an Int32Array holds them) */
 function v4At(buf: Uint8Array, off: number): number {
   return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
 }
 
 /** A fresh xlat tagger (its pending flows belong to one pipeline). */
-export function createXlatTagger(): Tagger<Side> {
-  /**
-   * Sides no one can reach any more, reused by new flows: a side lives for its flow's seconds plus
-   * the pairing window, so a fresh object per flow is promoted out of the young generation and
-   * collected by full collections. A side is spare once it has ended, left the pending table and
-   * has no peer (a paired side may still be read through its peer, so it is left to the collector).
-   */
-  const spare: Side[] = [];
-  function recycle(s: Side): void {
-    if (s.peer === undefined && spare.length < MAX_SPARE) spare.push(s);
+export function createXlatTagger(): Tagger<number> {
+  let sides = new Int32Array(0);
+  let recIds = new Float64Array(0);
+  /** ids given back, reused first; ids below `nextId` have been handed out */
+  let free = new Int32Array(0);
+  let freeCount = 0;
+  let nextId = 1;
+
+  function newId(): number {
+    if (freeCount > 0) return free[--freeCount];
+    const id = nextId++;
+    if (id >= recIds.length) {
+      const c = Math.max(1024, recIds.length * 2);
+      const w = new Int32Array(c * SIDE_WORDS); w.set(sides); sides = w;
+      const r = new Float64Array(c); r.set(recIds); recIds = r;
+      const f = new Int32Array(c); f.set(free); free = f;
+      pending.reserve(c);
+    }
+    return id;
   }
-  const pending = createPendingTable<Side>(recycle);
+
+  /**
+   * Gives `id` back once nothing can read it any more: its record is written, it left the pending
+   * table, and it has no peer or the peer's record is written too (a peer reads its side's addresses,
+   * label and rec_id when its own record is written).
+   */
+  function release(id: number): void {
+    const o = id * SIDE_WORDS;
+    if (sides[o + CLOSED] !== 1 || pending.isPending(id)) return;
+    const peer = sides[o + PEER];
+    if (peer > 0) {
+      if (sides[peer * SIDE_WORDS + CLOSED] !== 1) return;
+      // the peer may still wait in the table: it stays paired, but must not read this id again
+      sides[peer * SIDE_WORDS + PEER] = RELEASED;
+    }
+    sides[o + CLOSED] = 0;
+    free[freeCount++] = id;
+  }
+
+  const pending = createPendingTable(release);
   let lastPrune = -Infinity;
 
-  function add(s: Side): void {
-    pending.add(s);
+  function add(id: number): void {
+    const o = id * SIDE_WORDS;
+    pending.add(id, sides[o + HOST_WORD], sides[o + PORT_WORD], classOf(sides[o + SIDE], sides[o + FWD], sides[o + PROTO]));
     if (pending.size > MAX_PENDING) {
       pending.prune(Infinity, PAIR_WINDOW_MS);
       // still full of open flows: start over rather than scan on every add (pairing is best effort)
@@ -160,52 +177,80 @@ export function createXlatTagger(): Tagger<Side> {
     }
   }
 
-  /** The matching flow of the other side to pair `s` with, or undefined. */
-  function match(s: Side, now: number): Side | undefined {
-    let best: Side | undefined;
+  /** The matching flow of the other side to pair `id` with, or 0. */
+  function match(id: number, now: number): number {
+    const o = id * SIDE_WORDS;
+    let best = 0;
     let bestSamePort = false;
-    // newest first
-    for (let o = pending.first(s.host, s.port); o !== undefined; o = pending.older(o)) {
-      if (o.side === s.side || o.peer !== undefined || o.proto !== s.proto || o.fwd !== s.fwd) continue;
-      if (o.ended >= 0 && now - o.ended > PAIR_WINDOW_MS) continue;
+    const v4 = sides[o + IPVER] === 4;
+    // newest first, of the other side, in the same direction, of the same protocol
+    const cls = classOf(sides[o + SIDE] === 6 ? 4 : 6, sides[o + FWD], sides[o + PROTO]);
+    for (let c = pending.first(sides[o + HOST_WORD], sides[o + PORT_WORD], cls); c !== 0; c = pending.older(c)) {
+      const q = c * SIDE_WORDS;
+      if (sides[q + PEER] !== 0) continue;
+      const ended = pending.endedAt(c);
+      if (ended >= 0 && now - ended > PAIR_WINDOW_MS) continue;
       // the AFTR's decapsulated copy of a softwire flow (client address not yet translated) is not its NAT44 side
-      if (o.ipVersion === 4 && s.ipVersion === 4 && clientWord(o) === clientWord(s)) continue;
-      const samePort = o.clientPort === s.clientPort;
-      if (best === undefined || (samePort && !bestSamePort)) { best = o; bestSamePort = samePort; }
+      if (v4 && sides[q + IPVER] === 4 && clientWord(q) === clientWord(o)) continue;
+      const samePort = sides[q + CLIENT_PORT] === sides[o + CLIENT_PORT];
+      if (best === 0 || (samePort && !bestSamePort)) { best = c; bestSamePort = samePort; }
       if (bestSamePort) break;
     }
     return best;
   }
 
-  /** the first 32 bits of the client's address (the whole address for IPv4) */
-  function clientWord(x: Side): number {
-    return x.fwd ? x.s0 : x.d0;
+  /** the first 32 bits of the client's address (the whole address for IPv4) of the side at word `o` */
+  function clientWord(o: number): number {
+    return sides[o + (sides[o + FWD] === 1 ? SRC : DST)];
   }
 
   /** a flow of the IPv4 side in the opposite direction of `v4` (same conversation) has begun */
-  function answered(v4: Side): boolean {
-    for (let o = pending.first(v4.host, v4.port); o !== undefined; o = pending.older(o)) if (o.side === 4 && o.proto === v4.proto && o.fwd !== v4.fwd && o.clientPort === v4.clientPort) return true;
+  function answered(v4: number): boolean {
+    const o = v4 * SIDE_WORDS;
+    const cls = classOf(4, sides[o + FWD] ^ 1, sides[o + PROTO]);
+    for (let c = pending.first(sides[o + HOST_WORD], sides[o + PORT_WORD], cls); c !== 0; c = pending.older(c)) {
+      if (sides[c * SIDE_WORDS + CLIENT_PORT] === sides[o + CLIENT_PORT]) return true;
+    }
     return false;
   }
 
+  /** "srcip port > dstip port" of the flow `id` */
+  function flowText(id: number): string {
+    const o = id * SIDE_WORDS;
+    const v = sides[o + IPVER];
+    return `${addrAt(o + SRC, v)} ${sides[o + SRC_PORT]} > ${addrAt(o + DST, v)} ${sides[o + DST_PORT]}`;
+  }
+
+  /** the address kept at sides[at..at+3] as text */
+  function addrAt(at: number, version: number): string {
+    for (let i = 0; i < 4; i++) {
+      const w = sides[at + i];
+      scratch[i * 4] = w >>> 24; scratch[i * 4 + 1] = (w >>> 16) & 255; scratch[i * 4 + 2] = (w >>> 8) & 255; scratch[i * 4 + 3] = w & 255;
+    }
+    return formatIp(scratch, 0, version);
+  }
+
   /** the record's xlat fields */
-  function setFields(s: Side, rec: FlowRecord, env: TagEnv): void {
-    if (s.side === 0) { rec.xlat = s.label; return; }
-    if (s.side === 6) {
+  function setFields(id: number, rec: FlowRecord, env: TagEnv): void {
+    const o = id * SIDE_WORDS;
+    const side = sides[o + SIDE];
+    const peer = sides[o + PEER];
+    if (side === 0) { rec.xlat = LABELS[sides[o + LABEL]]; return; }
+    if (side === 6) {
       // a host that announced its CLAT address (192.0.0.0/29) in SDP is a CLAT: all its flows, both ways
-      if (s.label === 'nat64-v6' && env.clatHosts.size > 0 && env.clatHosts.has(s.fwd ? addrAt(s.s0, s.s1, s.s2, s.s3, 6) : addrAt(s.d0, s.d1, s.d2, s.d3, 6))) s.label = 'clat';
-      rec.xlat = s.label;
-    } else if (s.peer !== undefined && s.peer.label === '4in6') {
+      if (sides[o + LABEL] === L_NAT64_V6 && env.clatHosts.size > 0 && env.clatHosts.has(addrAt(o + (sides[o + FWD] === 1 ? SRC : DST), 6))) sides[o + LABEL] = L_CLAT;
+      rec.xlat = LABELS[sides[o + LABEL]];
+    } else if (peer > 0 && sides[peer * SIDE_WORDS + LABEL] === L_4IN6) {
       rec.xlat = '4in6-v4';
-    } else if (s.peer !== undefined) {
+    } else if (peer > 0) {
       rec.xlat = 'nat64-v4';
       // toward the IPv4 host, the SDP on this side was written by the IPv6-only host across the NAT64
-      if (s.fwd && rec.sdp_ipv4_literal === false && announcesIpv4(rec.sdp_media)) rec.sdp_ipv4_literal = true;
+      if (sides[o + FWD] === 1 && rec.sdp_ipv4_literal === false && announcesIpv4(rec.sdp_media)) rec.sdp_ipv4_literal = true;
     }
-    if (s.peer !== undefined) {
-      if (s.side === 6 && s.fwd) rec.xlat_answered = answered(s.peer);
-      rec.xlat_peer_flow = flowText(s.peer);
-      if (s.peer.recId > 0) rec.xlat_peer = s.peer.recId;
+    if (peer > 0) {
+      if (side === 6 && sides[o + FWD] === 1) rec.xlat_answered = answered(peer);
+      rec.xlat_peer_flow = flowText(peer);
+      if (recIds[peer] > 0) rec.xlat_peer = recIds[peer];
     }
   }
 
@@ -221,65 +266,85 @@ export function createXlatTagger(): Tagger<Side> {
       if (view.ipVersion !== 4 || pending.size === 0) return 0;
       return pending.has(v4At(buf, view.dstOff), hostPort(view, true)) || pending.has(v4At(buf, view.srcOff), hostPort(view, false)) ? 1 : 0;
     },
-    open(view, buf, ts, env): Side {
-      const s = spare.pop() ?? blankSide();
-      s.side = 0; s.label = ''; s.proto = view.proto; s.fwd = true; s.clientPort = 0; s.host = 0; s.port = 0;
-      s.ended = -1; s.next = undefined; s.pending = false; s.recId = 0; s.peer = undefined;
-      s.ipVersion = view.ipVersion; s.srcPort = view.srcPort; s.dstPort = view.dstPort;
-      s.s0 = s.s1 = s.s2 = s.s3 = s.d0 = s.d1 = s.d2 = s.d3 = 0;
-      if (view.tunnelType === V6INV4) { s.label = '6in4'; return s; }
+    open(view, buf, ts, env): number {
+      const id = newId();
+      const o = id * SIDE_WORDS;
+      sides.fill(0, o, o + SIDE_WORDS);
+      recIds[id] = 0;
+      pending.reset(id);
+      sides[o + PROTO] = view.proto;
+      sides[o + FWD] = 1;
+      sides[o + IPVER] = view.ipVersion;
+      sides[o + SRC_PORT] = view.srcPort;
+      sides[o + DST_PORT] = view.dstPort;
+      if (view.tunnelType === V6INV4) { sides[o + LABEL] = L_6IN4; return id; }
       if (ts - lastPrune > PAIR_WINDOW_MS) { pending.prune(ts, PAIR_WINDOW_MS); lastPrune = ts; }
-      keepAddresses(s, buf, view.srcOff, view.dstOff);
+      keepAddresses(o, buf, view.srcOff, view.dstOff, view.ipVersion);
       if (view.tunnelType === V4INV6) {
         // DS-Lite softwire (inner IPv4): the inside side, paired like a NAT64's IPv6 side with the flow
         // the AFTR's NAT44 makes of it. Toward the IPv4 host unless the inner destination is the B4's
         // 192.0.0.0/29 address.
-        s.side = 6;
-        s.label = '4in6';
-        s.fwd = !inClatRange(buf[view.dstOff], buf[view.dstOff + 1], buf[view.dstOff + 2], buf[view.dstOff + 3]);
-        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
-        s.host = v4At(buf, s.fwd ? view.dstOff : view.srcOff);
-        s.port = s.fwd ? view.dstPort : view.srcPort;
+        const fwd = !inClatRange(buf[view.dstOff], buf[view.dstOff + 1], buf[view.dstOff + 2], buf[view.dstOff + 3]);
+        sides[o + SIDE] = 6;
+        sides[o + LABEL] = L_4IN6;
+        sides[o + FWD] = fwd ? 1 : 0;
+        sides[o + CLIENT_PORT] = fwd ? view.srcPort : view.dstPort;
+        sides[o + HOST_WORD] = v4At(buf, fwd ? view.dstOff : view.srcOff);
+        sides[o + PORT_WORD] = fwd ? view.dstPort : view.srcPort;
       } else if (view.ipVersion === 6) {
         let pre = prefixOf(env.pref64, buf, view.dstOff);
-        s.fwd = pre !== undefined;
+        const fwd = pre !== undefined;
         pre ??= prefixOf(env.pref64, buf, view.srcOff)!;
-        const hostOff = s.fwd ? view.dstOff : view.srcOff;
-        const clientOff = s.fwd ? view.srcOff : view.dstOff;
-        const host = embeddedIpv4Number(pre, buf, hostOff) | 0;
-        s.side = 6;
+        const hostOff = fwd ? view.dstOff : view.srcOff;
+        const clientOff = fwd ? view.srcOff : view.dstOff;
+        sides[o + SIDE] = 6;
+        sides[o + FWD] = fwd ? 1 : 0;
         // a CLAT's own IPv6 address embedding its 192.0.0.0/29 address in the last 32 bits
-        s.label = inClatRange(buf[clientOff + 12], buf[clientOff + 13], buf[clientOff + 14], buf[clientOff + 15]) ? 'clat' : 'nat64-v6';
-        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
+        sides[o + LABEL] = inClatRange(buf[clientOff + 12], buf[clientOff + 13], buf[clientOff + 14], buf[clientOff + 15]) ? L_CLAT : L_NAT64_V6;
+        sides[o + CLIENT_PORT] = fwd ? view.srcPort : view.dstPort;
         if (view.proto === ICMPV6) {
           // the translator makes ICMP echo of ICMPv6 echo (RFC 7915); other ICMPv6 types are not paired
-          if (view.dstPort !== ECHO_REQUEST_V6 && view.dstPort !== ECHO_REPLY_V6) return s;
-          s.proto = ICMP;
+          if (view.dstPort !== ECHO_REQUEST_V6 && view.dstPort !== ECHO_REPLY_V6) return id;
+          sides[o + PROTO] = ICMP;
         }
-        s.host = host;
-        s.port = hostPort(view, s.fwd);
+        sides[o + HOST_WORD] = embeddedIpv4Number(pre, buf, hostOff) | 0;
+        sides[o + PORT_WORD] = hostPort(view, fwd);
       } else {
-        if (view.proto === ICMP && view.dstPort !== ECHO_REQUEST && view.dstPort !== ECHO_REPLY) return s;
-        s.side = 4;
-        s.fwd = pending.has(v4At(buf, view.dstOff), hostPort(view, true));
-        s.clientPort = s.fwd ? view.srcPort : view.dstPort;
-        s.host = v4At(buf, s.fwd ? view.dstOff : view.srcOff);
-        s.port = hostPort(view, s.fwd);
+        if (view.proto === ICMP && view.dstPort !== ECHO_REQUEST && view.dstPort !== ECHO_REPLY) return id;
+        const fwd = pending.has(v4At(buf, view.dstOff), hostPort(view, true));
+        sides[o + SIDE] = 4;
+        sides[o + FWD] = fwd ? 1 : 0;
+        sides[o + CLIENT_PORT] = fwd ? view.srcPort : view.dstPort;
+        sides[o + HOST_WORD] = v4At(buf, fwd ? view.dstOff : view.srcOff);
+        sides[o + PORT_WORD] = hostPort(view, fwd);
       }
-      const peer = match(s, ts);
-      if (peer !== undefined) { s.peer = peer; peer.peer = s; }
-      add(s);
-      return s;
+      const peer = match(id, ts);
+      if (peer !== 0) { sides[o + PEER] = peer; sides[peer * SIDE_WORDS + PEER] = id; }
+      add(id);
+      return id;
     },
     packet() {
       return false;
     },
-    close(s, rec: FlowRecord, env: TagEnv) {
-      s.ended = rec.etime;
-      s.recId = rec.rec_id;
-      setFields(s, rec, env);
-      // still pending: recycled when it leaves the table
-      if (s.pending) pending.ended(s); else recycle(s);
+    close(id, rec: FlowRecord, env: TagEnv) {
+      const o = id * SIDE_WORDS;
+      pending.ended(id, rec.etime);
+      recIds[id] = rec.rec_id;
+      setFields(id, rec, env);
+      sides[o + CLOSED] = 1;
+      const peer = sides[o + PEER];
+      // still pending: released when it leaves the table
+      release(id);
+      if (peer > 0) release(peer);
     },
   };
+
+  /** Keeps the first packet's addresses as 32-bit words (one for IPv4, four for IPv6). */
+  function keepAddresses(o: number, buf: Uint8Array, srcOff: number, dstOff: number, version: number): void {
+    const n = version === 4 ? 1 : 4;
+    for (let i = 0; i < n; i++) {
+      sides[o + SRC + i] = v4At(buf, srcOff + 4 * i);
+      sides[o + DST + i] = v4At(buf, dstOff + 4 * i);
+    }
+  }
 }

@@ -10,7 +10,7 @@ import type { FlowRecord } from '../../src/flow/record.js';
 import { createTagging } from '../../src/tag/index.js';
 import { tagged } from './helpers.js';
 import { LINKTYPE_RAW } from '../../src/capture/linktypes.js';
-import { icmp, ipv4, ipv6 } from '../decode/build.js';
+import { icmp, ipv4, ipv6, udp } from '../decode/build.js';
 
 const cap = (name: string) => new URL(`../../captures/${name}.pcapng`, import.meta.url).pathname;
 
@@ -181,5 +181,35 @@ describe('xlat on the lab captures (-k 7tuple)', () => {
     expect([request.xlat, request.xlat_answered]).toEqual(['nat64-v6', true]);
     const unreachable = recs.find((r) => r.dstport === 260)!;
     expect([unreachable.xlat, unreachable.xlat_peer_flow]).toEqual(['nat64-v6', undefined]);
+  });
+  it('a paired flow that outlives its peer by many flows still names it (the peer\'s side is not reused while it can be read)', () => {
+    const recs: FlowRecord[] = [];
+    const p = createFlowPipeline({ meter: { inspector: createTagging(), key: { tuple: 7, vlan: false, tunnel: false }, idleTimeoutMs: 1000 } }, (r) => recs.push(r));
+    const send = (ms: number, ifIndex: number, bytes: number[]) => {
+      const b = Buffer.from(bytes);
+      p.sink.packet(b, 0, b.length, b.length, 1000 + ms, ifIndex, LINKTYPE_RAW);
+    };
+    const client = '2001:db8:64:1::2';
+    // a long call: IPv6 side every 500 ms for 20 s; its IPv4 side only at the start
+    send(0, 0, ipv6({ nextHeader: 17, src: client, dst: '64:ff9b::6440:a' }, udp(40000, 5060, [1])));
+    send(1, 2, ipv4({ proto: 17, src: '100.64.0.1', dst: '100.64.0.10' }, udp(40000, 5060, [1])));
+    for (let t = 500; t <= 20_000; t += 500) send(t, 0, ipv6({ nextHeader: 17, src: client, dst: '64:ff9b::6440:a' }, udp(40000, 5060, [1])));
+    // meanwhile 400 short NAT64 flows of both sides come and go, none pairs with the call
+    for (let i = 0; i < 400; i++) {
+      const t = 2000 + i * 40;
+      send(t, 0, ipv6({ nextHeader: 17, src: client, dst: '64:ff9b::c633:6402' }, udp(20000 + i, 53, [1])));
+      send(t + 1, 2, ipv4({ proto: 17, src: '100.64.0.1', dst: '198.51.100.2' }, udp(30000 + i, 53, [1])));
+    }
+    p.meter.flush('eof');
+    const v4 = recs.find((r) => r.ipver === 4 && r.dstport === 5060)!;
+    const v6 = recs.find((r) => r.ipver === 6 && r.dstport === 5060)!;
+    expect(v4.rec_id).toBeLessThan(v6.rec_id);
+    expect([v4.xlat, v4.xlat_peer, v4.xlat_peer_flow]).toEqual(['nat64-v4', undefined, '2001:db8:64:1::2 40000 > 64:ff9b::6440:a 5060']);
+    expect([v6.xlat, v6.xlat_peer, v6.xlat_peer_flow, v6.xlat_answered]).toEqual(['nat64-v6', v4.rec_id, '100.64.0.1 40000 > 100.64.0.10 5060', false]);
+    // the short flows paired with each other, newest first: each IPv4 query with the IPv6 query just before it
+    const short = recs.filter((r) => r.dstport === 53 && r.ipver === 4);
+    expect(short).toHaveLength(400);
+    expect(short.every((r) => r.xlat === 'nat64-v4' && typeof r.xlat_peer_flow === 'string')).toBe(true);
+    expect(short[399].xlat_peer_flow).toBe('2001:db8:64:1::2 20399 > 64:ff9b::c633:6402 53');
   });
 });
