@@ -6,13 +6,15 @@
  * to find again (a flow waits seconds: long enough to be promoted), and the
  * whole table stays small enough to sit in the processor's cache.
  *
- * - Every flow sits in two hash tables of intrusive doubly linked lists
+ * - Every flow sits in three hash tables of intrusive doubly linked lists
  *   (newest first, the order pairing wants): by pairing key and class (IPv4
- *   host, its port, and which side, direction and protocol the flow is), and
- *   by pairing key alone. A lookup steps only over other keys sharing its
- *   bucket. The class matters: the many flows of one side toward one popular
- *   host and port (all the clients of a web server) would otherwise be stepped
- *   over by every new flow of that side looking for one of the other side.
+ *   host, its port, and which side, direction and protocol the flow is); by
+ *   pairing key, class and client port (pairing prefers a flow with the same
+ *   client port); and by pairing key alone. A lookup steps only over other
+ *   keys sharing its bucket. The class and the client port matter: the many
+ *   flows of one side toward one popular host and port (all the clients of a
+ *   web server) would otherwise be stepped over by every new flow looking for
+ *   its peer.
  * - A flow leaves both lists in constant time.
  * - Ended flows also sit in one list, so dropping those past the pairing
  *   window looks at them alone, in place.
@@ -31,7 +33,10 @@ const PREV = 3;
 const HOST_NEXT = 4;
 const HOST_PREV = 5;
 const PENDING = 6;
-const LINK_WORDS = 8;
+const CLIENT_PORT = 7;
+const PORT_NEXT = 8;
+const PORT_PREV = 9;
+const LINK_WORDS = 12;
 
 function bucketOf(host: number, port: number): number {
   return Math.imul(host ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b) >>> (32 - BUCKET_BITS);
@@ -42,6 +47,11 @@ function portClass(port: number, cls: number): number {
   return port | (cls << 16);
 }
 
+/** the bucket of (host, port, class, client port) */
+function portBucketOf(host: number, pc: number, clientPort: number): number {
+  return bucketOf(host ^ Math.imul(clientPort, 0x27d4eb2f), pc);
+}
+
 export interface PendingTable {
   /** flows in the table, open and ended (0: nothing can pair) */
   readonly size: number;
@@ -50,9 +60,12 @@ export interface PendingTable {
   /** the newest flow (id) of (host, port) and class `cls`, 0 for none; `older` gives the next older one */
   first(host: number, port: number, cls: number): number;
   older(id: number): number;
+  /** the same for flows of (host, port), class `cls` and client port `clientPort`; `olderSamePort` gives the next older one */
+  firstSamePort(host: number, port: number, cls: number, clientPort: number): number;
+  olderSamePort(id: number): number;
   /** whether some flow of (host, port), of any class, is pending */
   has(host: number, port: number): boolean;
-  add(id: number, host: number, port: number, cls: number): void;
+  add(id: number, host: number, port: number, cls: number, clientPort: number): void;
   /** in the table (false once dropped) */
   isPending(id: number): boolean;
   /** the pairing key of a pending flow */
@@ -73,6 +86,7 @@ export interface PendingTable {
 export function createPendingTable(dropped: (id: number) => void): PendingTable {
   const byClass = new Int32Array(1 << BUCKET_BITS);
   const byHost = new Int32Array(1 << BUCKET_BITS);
+  const byPort = new Int32Array(1 << BUCKET_BITS);
   let links = new Int32Array(0);
   let endedAt = new Float64Array(0);
   /** ended flows still in the table, in the order they ended */
@@ -88,6 +102,9 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
     const hNext = links[o + HOST_NEXT], hPrev = links[o + HOST_PREV];
     if (hPrev === NONE) byHost[bucketOf(links[o + HOST], links[o + PORT_CLASS] & 0xffff)] = hNext; else links[hPrev * LINK_WORDS + HOST_NEXT] = hNext;
     if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = hPrev;
+    const pNext = links[o + PORT_NEXT], pPrev = links[o + PORT_PREV];
+    if (pPrev === NONE) byPort[portBucketOf(links[o + HOST], links[o + PORT_CLASS], links[o + CLIENT_PORT])] = pNext; else links[pPrev * LINK_WORDS + PORT_NEXT] = pNext;
+    if (pNext !== NONE) links[pNext * LINK_WORDS + PORT_PREV] = pPrev;
     links[o + PENDING] = 0;
     size--;
   }
@@ -96,6 +113,16 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
   function sameClass(id: number, host: number, pc: number): number {
     while (id !== NONE && (links[id * LINK_WORDS + HOST] !== host || links[id * LINK_WORDS + PORT_CLASS] !== pc)) id = links[id * LINK_WORDS + NEXT];
     return id;
+  }
+
+  /** `id` itself or the next older flow of the same key, class and client port */
+  function samePort(id: number, host: number, pc: number, clientPort: number): number {
+    while (id !== NONE) {
+      const o = id * LINK_WORDS;
+      if (links[o + HOST] === host && links[o + PORT_CLASS] === pc && links[o + CLIENT_PORT] === clientPort) return id;
+      id = links[o + PORT_NEXT];
+    }
+    return NONE;
   }
 
   return {
@@ -117,16 +144,25 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
       const o = id * LINK_WORDS;
       return sameClass(links[o + NEXT], links[o + HOST], links[o + PORT_CLASS]);
     },
+    firstSamePort(host, port, cls, clientPort) {
+      const pc = portClass(port, cls);
+      return samePort(byPort[portBucketOf(host, pc, clientPort)], host, pc, clientPort);
+    },
+    olderSamePort(id) {
+      const o = id * LINK_WORDS;
+      return samePort(links[o + PORT_NEXT], links[o + HOST], links[o + PORT_CLASS], links[o + CLIENT_PORT]);
+    },
     has(host, port) {
       let id = byHost[bucketOf(host, port)];
       while (id !== NONE && (links[id * LINK_WORDS + HOST] !== host || (links[id * LINK_WORDS + PORT_CLASS] & 0xffff) !== port)) id = links[id * LINK_WORDS + HOST_NEXT];
       return id !== NONE;
     },
-    add(id, host, port, cls) {
+    add(id, host, port, cls, clientPort) {
       const o = id * LINK_WORDS;
       const pc = portClass(port, cls);
       links[o + HOST] = host;
       links[o + PORT_CLASS] = pc;
+      links[o + CLIENT_PORT] = clientPort;
       const b = bucketOf(host, pc);
       const next = byClass[b];
       links[o + NEXT] = next;
@@ -139,6 +175,12 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
       links[o + HOST_PREV] = NONE;
       if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = id;
       byHost[h] = id;
+      const p = portBucketOf(host, pc, clientPort);
+      const pNext = byPort[p];
+      links[o + PORT_NEXT] = pNext;
+      links[o + PORT_PREV] = NONE;
+      if (pNext !== NONE) links[pNext * LINK_WORDS + PORT_PREV] = id;
+      byPort[p] = id;
       links[o + PENDING] = 1;
       size++;
     },
@@ -178,6 +220,7 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
       }
       byClass.fill(NONE);
       byHost.fill(NONE);
+      byPort.fill(NONE);
       doneCount = 0;
       size = 0;
     },

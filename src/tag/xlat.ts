@@ -169,7 +169,7 @@ export function createXlatTagger(): Tagger<number> {
 
   function add(id: number): void {
     const o = id * SIDE_WORDS;
-    pending.add(id, sides[o + HOST_WORD], sides[o + PORT_WORD], classOf(sides[o + SIDE], sides[o + FWD], sides[o + PROTO]));
+    pending.add(id, sides[o + HOST_WORD], sides[o + PORT_WORD], classOf(sides[o + SIDE], sides[o + FWD], sides[o + PROTO]), sides[o + CLIENT_PORT]);
     if (pending.size > MAX_PENDING) {
       pending.prune(Infinity, PAIR_WINDOW_MS);
       // still full of open flows: start over rather than scan on every add (pairing is best effort)
@@ -177,26 +177,33 @@ export function createXlatTagger(): Tagger<number> {
     }
   }
 
-  /** The matching flow of the other side to pair `id` with, or 0. */
+  /**
+   * The matching flow of the other side to pair `id` with, or 0: of the flows that could pair (of
+   * the other side, same direction and protocol, not paired, still open or ended at most
+   * PAIR_WINDOW_MS ago), the most recently begun one with the same client port, else the most
+   * recently begun one.
+   */
   function match(id: number, now: number): number {
     const o = id * SIDE_WORDS;
-    let best = 0;
-    let bestSamePort = false;
-    const v4 = sides[o + IPVER] === 4;
-    // newest first, of the other side, in the same direction, of the same protocol
+    const host = sides[o + HOST_WORD], port = sides[o + PORT_WORD];
     const cls = classOf(sides[o + SIDE] === 6 ? 4 : 6, sides[o + FWD], sides[o + PROTO]);
-    for (let c = pending.first(sides[o + HOST_WORD], sides[o + PORT_WORD], cls); c !== 0; c = pending.older(c)) {
-      const q = c * SIDE_WORDS;
-      if (sides[q + PEER] !== 0) continue;
-      const ended = pending.endedAt(c);
-      if (ended >= 0 && now - ended > PAIR_WINDOW_MS) continue;
-      // the AFTR's decapsulated copy of a softwire flow (client address not yet translated) is not its NAT44 side
-      if (v4 && sides[q + IPVER] === 4 && clientWord(q) === clientWord(o)) continue;
-      const samePort = sides[q + CLIENT_PORT] === sides[o + CLIENT_PORT];
-      if (best === 0 || (samePort && !bestSamePort)) { best = c; bestSamePort = samePort; }
-      if (bestSamePort) break;
+    for (let c = pending.firstSamePort(host, port, cls, sides[o + CLIENT_PORT]); c !== 0; c = pending.olderSamePort(c)) {
+      if (canPair(o, c, now)) return c;
     }
-    return best;
+    for (let c = pending.first(host, port, cls); c !== 0; c = pending.older(c)) {
+      if (canPair(o, c, now)) return c;
+    }
+    return 0;
+  }
+
+  /** the pending flow `c` (of the right class) can pair with the new flow at word `o` */
+  function canPair(o: number, c: number, now: number): boolean {
+    const q = c * SIDE_WORDS;
+    if (sides[q + PEER] !== 0) return false;
+    const ended = pending.endedAt(c);
+    if (ended >= 0 && now - ended > PAIR_WINDOW_MS) return false;
+    // the AFTR's decapsulated copy of a softwire flow (client address not yet translated) is not its NAT44 side
+    return !(sides[o + IPVER] === 4 && sides[q + IPVER] === 4 && clientWord(q) === clientWord(o));
   }
 
   /** the first 32 bits of the client's address (the whole address for IPv4) of the side at word `o` */
@@ -207,11 +214,7 @@ export function createXlatTagger(): Tagger<number> {
   /** a flow of the IPv4 side in the opposite direction of `v4` (same conversation) has begun */
   function answered(v4: number): boolean {
     const o = v4 * SIDE_WORDS;
-    const cls = classOf(4, sides[o + FWD] ^ 1, sides[o + PROTO]);
-    for (let c = pending.first(sides[o + HOST_WORD], sides[o + PORT_WORD], cls); c !== 0; c = pending.older(c)) {
-      if (sides[c * SIDE_WORDS + CLIENT_PORT] === sides[o + CLIENT_PORT]) return true;
-    }
-    return false;
+    return pending.firstSamePort(sides[o + HOST_WORD], sides[o + PORT_WORD], classOf(4, sides[o + FWD] ^ 1, sides[o + PROTO]), sides[o + CLIENT_PORT]) !== 0;
   }
 
   /** "srcip port > dstip port" of the flow `id` */
