@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type GenerateResult } from './bench/generate.js';
-import { haveGnuTime } from './bench/measure.js';
+import { haveGnuTime, warmPageCache } from './bench/measure.js';
 import { FLOW_COUNT_MEANING, flowsigMeter, type MeterRun, meters } from './bench/meters.js';
 
 const TARGET_PACKETS = 10_000_000;
@@ -175,6 +175,7 @@ function main(): number {
         if (!meter.program) {
           rows.push({ packets, meter: meter.name, status: 'not installed' });
         } else {
+          warmPageCache(capture.path);
           const run = meter.run(capture.path, BENCH_DIR);
           rows.push({ packets, meter: meter.name, status: run.exitCode === 0 ? 'ok' : 'failed', run });
         }
@@ -187,6 +188,7 @@ function main(): number {
     const plain = ensureCapture(options.seed, plainPackets, 'plain');
     process.stdout.write(`capture (nothing to tag) ${describeCapture(plain)}\n`);
     for (const meter of [flowsigMeter(REPOSITORY_ROOT), flowsigMeter(REPOSITORY_ROOT, ['--no-tags'])]) {
+      warmPageCache(plain.path);
       const run = meter.run(plain.path, BENCH_DIR);
       plainRows.push({ packets: plainPackets, meter: meter.name, status: run.exitCode === 0 ? 'ok' : 'failed', run });
       process.stdout.write(`  ${tableRow(plainRows[plainRows.length - 1])}\n`);
