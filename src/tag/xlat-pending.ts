@@ -94,17 +94,28 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
   let doneCount = 0;
   let size = 0;
 
+  /** puts `id` first in bucket `b` of `heads`, a list linked through words `next`/`prev` */
+  function push(heads: Int32Array, b: number, id: number, next: number, prev: number): void {
+    const first = heads[b];
+    links[id * LINK_WORDS + next] = first;
+    links[id * LINK_WORDS + prev] = NONE;
+    if (first !== NONE) links[first * LINK_WORDS + prev] = id;
+    heads[b] = id;
+  }
+
+  /** takes `id` out of bucket `b` of `heads` (the list `push` put it in) */
+  function remove(heads: Int32Array, b: number, id: number, next: number, prev: number): void {
+    const n = links[id * LINK_WORDS + next], p = links[id * LINK_WORDS + prev];
+    if (p === NONE) heads[b] = n; else links[p * LINK_WORDS + next] = n;
+    if (n !== NONE) links[n * LINK_WORDS + prev] = p;
+  }
+
   function unlink(id: number): void {
     const o = id * LINK_WORDS;
-    const next = links[o + NEXT], prev = links[o + PREV];
-    if (prev === NONE) byClass[bucketOf(links[o + HOST], links[o + PORT_CLASS])] = next; else links[prev * LINK_WORDS + NEXT] = next;
-    if (next !== NONE) links[next * LINK_WORDS + PREV] = prev;
-    const hNext = links[o + HOST_NEXT], hPrev = links[o + HOST_PREV];
-    if (hPrev === NONE) byHost[bucketOf(links[o + HOST], links[o + PORT_CLASS] & 0xffff)] = hNext; else links[hPrev * LINK_WORDS + HOST_NEXT] = hNext;
-    if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = hPrev;
-    const pNext = links[o + PORT_NEXT], pPrev = links[o + PORT_PREV];
-    if (pPrev === NONE) byPort[portBucketOf(links[o + HOST], links[o + PORT_CLASS], links[o + CLIENT_PORT])] = pNext; else links[pPrev * LINK_WORDS + PORT_NEXT] = pNext;
-    if (pNext !== NONE) links[pNext * LINK_WORDS + PORT_PREV] = pPrev;
+    const host = links[o + HOST], pc = links[o + PORT_CLASS];
+    remove(byClass, bucketOf(host, pc), id, NEXT, PREV);
+    remove(byHost, bucketOf(host, pc & 0xffff), id, HOST_NEXT, HOST_PREV);
+    remove(byPort, portBucketOf(host, pc, links[o + CLIENT_PORT]), id, PORT_NEXT, PORT_PREV);
     links[o + PENDING] = 0;
     size--;
   }
@@ -163,24 +174,9 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
       links[o + HOST] = host;
       links[o + PORT_CLASS] = pc;
       links[o + CLIENT_PORT] = clientPort;
-      const b = bucketOf(host, pc);
-      const next = byClass[b];
-      links[o + NEXT] = next;
-      links[o + PREV] = NONE;
-      if (next !== NONE) links[next * LINK_WORDS + PREV] = id;
-      byClass[b] = id;
-      const h = bucketOf(host, port);
-      const hNext = byHost[h];
-      links[o + HOST_NEXT] = hNext;
-      links[o + HOST_PREV] = NONE;
-      if (hNext !== NONE) links[hNext * LINK_WORDS + HOST_PREV] = id;
-      byHost[h] = id;
-      const p = portBucketOf(host, pc, clientPort);
-      const pNext = byPort[p];
-      links[o + PORT_NEXT] = pNext;
-      links[o + PORT_PREV] = NONE;
-      if (pNext !== NONE) links[pNext * LINK_WORDS + PORT_PREV] = id;
-      byPort[p] = id;
+      push(byClass, bucketOf(host, pc), id, NEXT, PREV);
+      push(byHost, bucketOf(host, port), id, HOST_NEXT, HOST_PREV);
+      push(byPort, portBucketOf(host, pc, clientPort), id, PORT_NEXT, PORT_PREV);
       links[o + PENDING] = 1;
       size++;
     },
