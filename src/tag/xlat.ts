@@ -65,8 +65,8 @@ function hostPort(view: PacketView, towardHost: boolean): number {
 const V4INV6 = 1;
 const V6INV4 = 2;
 
+/** label indexes (0: no label, the empty text) */
 const LABELS = ['', 'nat64-v6', 'clat', '4in6', '6in4'] as const;
-const L_NONE = 0;
 const L_NAT64_V6 = 1;
 const L_CLAT = 2;
 const L_4IN6 = 3;
