@@ -29,19 +29,30 @@ export const RAW_VLAN = 13;
 export const RAW_TUNNEL = 14;
 /** index into END_REASONS */
 export const RAW_ENDREASON = 15;
-export const RAW_REV_PACKETS = 16;
-export const RAW_REV_BYTES = 17;
-export const RAW_REV_L2BYTES = 18;
-export const RAW_REV_TCPFLAGS = 19;
 /** four 32-bit words each (IPv4: the first word) */
-export const RAW_SRC = 20;
-export const RAW_DST = 24;
-export const RAW_TUN_IPVER = 28;
-export const RAW_TUN_SRC = 29;
-export const RAW_TUN_DST = 33;
+export const RAW_SRC = 16;
+export const RAW_DST = 20;
 /** 1 when the raw record carries the biflow counters */
-export const RAW_BIFLOW = 37;
+export const RAW_BIFLOW = 24;
+// Only biflow records use the words from here on, only tunneled ones those from RAW_TUN_IPVER:
+// a message in the output ring carries just the words its record uses (rawUsedWords).
+export const RAW_REV_PACKETS = 25;
+export const RAW_REV_BYTES = 26;
+export const RAW_REV_L2BYTES = 27;
+export const RAW_REV_TCPFLAGS = 28;
+export const RAW_TUN_IPVER = 29;
+export const RAW_TUN_SRC = 30;
+export const RAW_TUN_DST = 34;
 export const RAW_WORDS = 38;
+
+/**
+ * How many of the raw record's words at `units[at]` it uses: the base fields, the biflow counters
+ * when it carries them, the tunnel fields when it is tunneled (those come last).
+ */
+export function rawUsedWords(units: Float64Array, at: number): number {
+  if (units[at + RAW_TUNNEL] !== 0) return RAW_WORDS;
+  return units[at + RAW_BIFLOW] === 1 ? RAW_REV_TCPFLAGS + 1 : RAW_BIFLOW + 1;
+}
 
 export function newRawRecord(): Float64Array {
   return new Float64Array(RAW_WORDS);

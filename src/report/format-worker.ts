@@ -13,7 +13,7 @@ import { openOutputFd, OutputError } from './output.js';
 import { RAW_HEAD_MAX, rawHeadWriter } from './rawwriter.js';
 import { RingConsumer } from './ring.js';
 import { createTagTailWriter } from './tagcodec.js';
-import { MSG_RAW, MSG_TAIL, MSG_TAIL_LENGTH, type WorkerSetup } from './threaded.js';
+import { MSG_RAW, msgTailLengthAt, type WorkerSetup } from './threaded.js';
 import { csvHeader, emptyTailText, linePartWriter } from './writers.js';
 
 const setup = workerData as WorkerSetup;
@@ -52,8 +52,9 @@ function run(): void {
   if (setup.format === 'csv') out.write(csvHeader(fields));
   ring.run((at) => {
     writeHead(at + MSG_RAW);
-    if (units[at + MSG_TAIL_LENGTH] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
-    else tail(bytes, (at + MSG_TAIL) * 8, out);
+    const tailLength = msgTailLengthAt(units, at);
+    if (units[tailLength] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
+    else tail(bytes, (tailLength + 1) * 8, out);
     if (out.closed) ring.close();
   });
   out.end();

@@ -21,16 +21,25 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FieldDef } from '../flow/fields.js';
 import type { RawRecordSink } from '../flow/meter.js';
-import { RAW_WORDS } from '../flow/raw.js';
+import { RAW_WORDS, rawUsedWords } from '../flow/raw.js';
 import type { FlowRecord } from '../flow/record.js';
 import { OutputError } from './output.js';
 import { createRingBuffers, RingProducer } from './ring.js';
 import { createTagEncoder } from './tagcodec.js';
 
-/** message: length unit, raw record, tag bytes' length, tag bytes (tagcodec.ts; padded to units) */
+/**
+ * message: length unit, raw record (only the words it uses: rawUsedWords), tag bytes' length, tag
+ * bytes (tagcodec.ts; padded to units). Short messages matter: every cache line of the ring the
+ * metering thread writes was last read by the output thread, and has to come back across cores.
+ */
 export const MSG_RAW = 1;
-export const MSG_TAIL_LENGTH = MSG_RAW + RAW_WORDS;
-export const MSG_TAIL = MSG_TAIL_LENGTH + 1;
+/** the longest message without tag bytes */
+export const MSG_MAX_HEAD = MSG_RAW + RAW_WORDS + 1;
+
+/** where the tag bytes' length is in the message at `at` */
+export function msgTailLengthAt(units: Float64Array, at: number): number {
+  return at + MSG_RAW + rawUsedWords(units, at + MSG_RAW);
+}
 
 const RING_BYTES = 16 << 20;
 
@@ -95,12 +104,13 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
     units,
     place(): number {
       if (ring.closed) return -1;
-      placed = ring.reserve(MSG_TAIL);
+      placed = ring.reserve(MSG_MAX_HEAD);
       return placed < 0 ? -1 : placed + MSG_RAW;
     },
     send(_at: number, rec: FlowRecord | undefined): void {
       let at = placed;
-      let n = MSG_TAIL;
+      const head = msgTailLengthAt(units, at) - at + 1;
+      let n = head;
       let tailLength = 0;
       if (rec !== undefined) {
         tailLength = tags.encode(rec);
@@ -108,12 +118,12 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
         // the same place when the ring has room there; otherwise the record moves (after a wrap)
         const again = ring.reserve(n);
         if (again < 0) return;
-        if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + MSG_RAW + RAW_WORDS);
+        if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + head - 1);
         at = again;
-        tags.bytes.copy(bytes, (at + MSG_TAIL) * 8, 0, tailLength);
+        tags.bytes.copy(bytes, (at + head) * 8, 0, tailLength);
       }
       units[at] = n;
-      units[at + MSG_TAIL_LENGTH] = tailLength;
+      units[at + head - 1] = tailLength;
       ring.commit(at, n);
     },
     end(): Promise<void> {

@@ -14,7 +14,7 @@ import { END_REASONS, lookupField, type FieldDef } from '../../src/flow/fields.j
 import {
   createAddrTextCache, createRecordMaker, newRawRecord, RAW_BYTES, RAW_DST, RAW_DSTPORT, RAW_ENDREASON, RAW_ETIME, RAW_INPUT,
   RAW_IPVER, RAW_L2BYTES, RAW_PACKETS, RAW_PROTO, RAW_REC_ID, RAW_REV_BYTES, RAW_REV_L2BYTES, RAW_REV_PACKETS, RAW_REV_TCPFLAGS,
-  RAW_SRC, RAW_SRCPORT, RAW_STIME, RAW_TCPFLAGS, RAW_TOS, RAW_TUN_DST, RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUNNEL, RAW_VLAN,
+  RAW_SRC, RAW_SRCPORT, RAW_STIME, RAW_TCPFLAGS, RAW_TOS, RAW_TUN_DST, RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUNNEL, RAW_VLAN, RAW_WORDS, RAW_BIFLOW, rawUsedWords,
 } from '../../src/flow/raw.js';
 import { openOutputFd } from '../../src/report/output.js';
 import { RAW_HEAD_MAX, rawHeadWriter } from '../../src/report/rawwriter.js';
@@ -120,4 +120,22 @@ describe('the raw head writer', () => {
       });
     }
   }
+});
+
+describe('raw record length in the ring', () => {
+  it('is the base fields, plus the biflow counters when carried, plus the tunnel fields when tunneled (those last)', () => {
+    const r = new Float64Array(RAW_WORDS + 2);
+    const at = 2;
+    expect(rawUsedWords(r, at)).toBe(25);
+    r[at + RAW_BIFLOW] = 1;
+    expect(rawUsedWords(r, at)).toBe(29);
+    r[at + RAW_TUNNEL] = 1;
+    expect(rawUsedWords(r, at)).toBe(38);
+    r[at + RAW_BIFLOW] = 0;
+    expect(rawUsedWords(r, at)).toBe(38);
+    // every field the count leaves out lies beyond it
+    expect(Math.min(RAW_REV_PACKETS, RAW_REV_BYTES, RAW_REV_L2BYTES, RAW_REV_TCPFLAGS)).toBeGreaterThanOrEqual(25);
+    expect(Math.max(RAW_REV_PACKETS, RAW_REV_BYTES, RAW_REV_L2BYTES, RAW_REV_TCPFLAGS)).toBeLessThan(29);
+    expect(Math.min(RAW_TUN_IPVER, RAW_TUN_SRC, RAW_TUN_DST)).toBeGreaterThanOrEqual(29);
+  });
 });
