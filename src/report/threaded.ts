@@ -42,6 +42,8 @@ export function msgTailLengthAt(units: Float64Array, at: number): number {
 }
 
 const RING_BYTES = 16 << 20;
+/** tag bytes up to this many are copied into the ring by a loop */
+const SHORT_COPY = 128;
 
 export interface WorkerSetup {
   control: SharedArrayBuffer;
@@ -120,7 +122,10 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
         if (again < 0) return;
         if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + head - 1);
         at = again;
-        tags.bytes.copy(bytes, (at + head) * 8, 0, tailLength);
+        const src = tags.bytes, to = (at + head) * 8;
+        // most tag bytes are a few dozen: a loop costs less than the native copy's call
+        if (tailLength <= SHORT_COPY) for (let i = 0; i < tailLength; i++) bytes[to + i] = src[i];
+        else src.copy(bytes, to, 0, tailLength);
       }
       units[at] = n;
       units[at + head - 1] = tailLength;
