@@ -52,9 +52,10 @@ function run(): void {
   if (setup.format === 'csv') out.write(csvHeader(fields));
   ring.run((at) => {
     writeHead(at + MSG_RAW);
-    const tailLength = msgTailLengthAt(units, at);
-    if (units[tailLength] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
-    else tail(bytes, (tailLength + 1) * 8, out);
+    // the unit holding the tag bytes' length; the bytes follow it
+    const tailAt = msgTailLengthAt(units, at);
+    if (units[tailAt] === 0) out.copy(untaggedTail, 0, untaggedTail.length);
+    else tail(bytes, (tailAt + 1) * 8, out);
     if (out.closed) ring.close();
   });
   out.end();
