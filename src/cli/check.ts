@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { compileQuery, NfqlError, printQuery } from '../nfql/index.js';
+// registers the tag fields (app, sip_methods, xlat, …): signatures use them like any other field
+import '../tag/index.js';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 
 export interface TextSink {
