@@ -34,7 +34,7 @@ import { createTagEncoder } from './tagcodec.js';
  */
 export const MSG_RAW = 1;
 /** the longest message without tag bytes */
-export const MSG_MAX_HEAD = MSG_RAW + RAW_WORDS + 1;
+const MSG_MAX_HEAD = MSG_RAW + RAW_WORDS + 1;
 
 /** where the tag bytes' length is in the message at `at` */
 export function msgTailLengthAt(units: Float64Array, at: number): number {

@@ -68,9 +68,6 @@ export interface PendingTable {
   add(id: number, host: number, port: number, cls: number, clientPort: number): void;
   /** in the table (false once dropped) */
   isPending(id: number): boolean;
-  /** the pairing key of a pending flow */
-  hostOf(id: number): number;
-  portOf(id: number): number;
   /** the flow has ended at `at` (ms); `endedAt` gives it back, -1 while open. A flow not pending is only marked. */
   ended(id: number, at: number): void;
   endedAt(id: number): number;
@@ -182,12 +179,6 @@ export function createPendingTable(dropped: (id: number) => void): PendingTable 
     },
     isPending(id) {
       return links[id * LINK_WORDS + PENDING] === 1;
-    },
-    hostOf(id) {
-      return links[id * LINK_WORDS + HOST];
-    },
-    portOf(id) {
-      return links[id * LINK_WORDS + PORT_CLASS] & 0xffff;
     },
     ended(id, at) {
       endedAt[id] = at;

@@ -41,7 +41,7 @@ export const XLAT_FIELDS: readonly FieldDef[] = [
 
 /** how long an ended flow stays available for pairing */
 export const PAIR_WINDOW_MS = 5_000;
-/** at most this many flows waiting to be paired; the oldest go first */
+/** at most this many flows waiting to be paired: beyond it the ended ones leave at once, and if open flows alone exceed it the table starts over */
 export const MAX_PENDING = 65_536;
 
 const ICMP = 1;
