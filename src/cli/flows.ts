@@ -13,7 +13,7 @@ import type { ExportProtocol } from '../ipfix/encode.js';
 import { OutputError } from '../report/output.js';
 import { formatWorkerUrl, openThreadedWriter, type ThreadedWriter } from '../report/threaded.js';
 import { EXPORT_FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../report/writers.js';
-import { createTagging, parsePref64List } from '../tag/index.js';
+import { createTagging, parsePref64List, type TagOptions } from '../tag/index.js';
 import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
 import { parseDuration } from './duration.js';
 import { EXPORT_OPTIONS, type ExportConfig, openRecordSink, parseExportArgs } from './export.js';
@@ -70,6 +70,8 @@ export interface FlowsConfig {
   outPath: string | undefined;
   meter: Partial<MeterOptions>;
   tunnels: 'inner' | 'outer';
+  /** the taggers' settings (undefined with --no-tags); `meter.inspector` is made of them */
+  tags?: TagOptions;
   quiet: boolean;
   /** live capture (-i), in -i order; empty when reading files */
   interfaces: string[];
@@ -127,10 +129,10 @@ export function parseFlowsArgs(argv: readonly string[], stdoutIsTty: boolean): F
   else if (formats.includes(formatText)) format = formatText as OutputFormat | ExportProtocol;
   else throw new UsageError(`-o ${formatText}: expected one of ${formats.join(', ')}`);
   const exportConfig = parseExportArgs(a, format, outPath);
-  const { meter, tunnels } = parseMeterArgs(a);
+  const { meter, tunnels, tags } = parseMeterArgs(a);
   const filter = a.positionals.length > 0 ? a.positionals.join(' ') : undefined;
   return {
-    files, format, export: exportConfig, outPath, meter, tunnels, quiet: a.flags.has('quiet'),
+    files, format, export: exportConfig, outPath, meter, tunnels, tags, quiet: a.flags.has('quiet'),
     interfaces, filter, backend: backendText as CaptureBackend, savePath: saves[0],
   };
 }
@@ -147,7 +149,7 @@ export function meterOptionSpecs(): OptionSpec[] {
  * and the taggers (--pref64, --no-tags): unless --no-tags, `meter.inspector` is a fresh set of taggers
  * (they keep per-run state, so one parse serves one run).
  */
-export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; tunnels: 'inner' | 'outer' } {
+export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; tunnels: 'inner' | 'outer'; tags: TagOptions | undefined } {
   const tunnels = a.options.get('tunnel')?.[0] ?? 'inner';
   if (tunnels !== 'inner' && tunnels !== 'outer') throw new UsageError(`--tunnel ${tunnels}: expected inner or outer`);
   const meter: Partial<MeterOptions> = { biflow: a.flags.has('biflow') };
@@ -163,6 +165,7 @@ export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; t
     meter.maxFlows = Number(maxText);
   }
   const pref64 = a.options.get('pref64') ?? [];
+  let tags: TagOptions | undefined;
   if (a.flags.has('no-tags')) {
     if (pref64.length > 0) throw new UsageError('--pref64 sets up the nat64 tags, which --no-tags turns off: give one or the other');
   } else {
@@ -171,9 +174,10 @@ export function parseMeterArgs(a: ParsedArgs): { meter: Partial<MeterOptions>; t
     } catch (err) {
       throw new UsageError(`--pref64 ${(err as Error).message}`);
     }
-    meter.inspector = createTagging({ pref64 });
+    tags = { pref64 };
+    meter.inspector = createTagging(tags);
   }
-  return { meter, tunnels };
+  return { meter, tunnels, tags };
 }
 
 /** Runs `flows`; returns the exit code. Bad input is reported after everything before it was written. */
@@ -182,7 +186,10 @@ export function runFlows(cfg: FlowsConfig, stderr: NodeJS.WriteStream): number |
   const fields = meterFields({ biflow: cfg.meter.biflow ?? false, tags: cfg.meter.inspector !== undefined });
   const threaded = openThreadedOutput(cfg, fields);
   const writer = threaded ?? openRecordSink(cfg.format, fields, cfg.outPath, cfg.export);
-  const meter: Partial<MeterOptions> = threaded ? { ...cfg.meter, rawSink: threaded } : cfg.meter;
+  // the output thread sets the nat64 and xlat tags itself (src/tag/offthread.ts)
+  const meter: Partial<MeterOptions> = threaded
+    ? { ...cfg.meter, rawSink: threaded, ...(cfg.meter.inspector && cfg.tags ? { inspector: createTagging({ ...cfg.tags, offThread: threaded }) } : {}) }
+    : cfg.meter;
   const pipeline = createFlowPipeline({ meter, decode: { tunnels: cfg.tunnels } }, (rec) => writer.write(rec));
   const started = process.hrtime.bigint();
   const showProgress = !cfg.quiet && stderr.isTTY === true;
@@ -249,7 +256,8 @@ function openThreadedOutput(cfg: FlowsConfig, fields: readonly FieldDef[]): (Thr
   if (process.env.FLOWSIG_OUTPUT_THREAD === '0' || formatWorkerUrl() === undefined) return undefined;
   const stdout = cfg.outPath === undefined || cfg.outPath === '-';
   const fd = stdout ? 1 : openSync(cfg.outPath!, 'w');
-  const writer = openThreadedWriter(cfg.format, fields, fd, stdout ? 'standard output' : cfg.outPath!);
+  const pref64 = cfg.meter.inspector && cfg.tags ? cfg.tags.pref64 ?? [] : undefined;
+  const writer = openThreadedWriter(cfg.format, fields, fd, stdout ? 'standard output' : cfg.outPath!, pref64);
   return { ...writer, write: () => undefined, summary: () => undefined };
 }
 

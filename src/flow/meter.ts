@@ -64,9 +64,10 @@ export interface RawRecordSink {
   /**
    * The raw record placed at `at` is complete. `tags` (flows a tagger claimed) is the record the
    * taggers' `end` set their fields on: counters and times as usual, but `srcip`/`dstip`/`tun_*` empty.
-   * It is one record refilled for every tagged flow: read it now, keep nothing of it.
+   * It is one record refilled for every tagged flow: read it now, keep nothing of it. `flow` is the
+   * flow's slot number (as the FlowInspector knows it), free for another flow after this call.
    */
-  send(at: number, tags: FlowRecord | undefined): void;
+  send(at: number, tags: FlowRecord | undefined, flow: number): void;
 }
 
 /**
@@ -476,7 +477,7 @@ export function createMeter(options: Partial<MeterOptions>, onRecord: (rec: Flow
         fillTagsRecord(tags, into, o);
         inspector!.end(s, tags);
       }
-      if (at >= 0) rawSink.send(at, tags);
+      if (at >= 0) rawSink.send(at, tags, s);
     } else {
       fillRaw(s, reason, raw, 0);
       const rec = tagged ? taggedRecord(raw, 0) : plainRecord(raw, 0);

@@ -26,11 +26,17 @@ const END = 255;
 
 /** Encodes a record's tag fields into `bytes` (grown as needed); returns the length. */
 export interface TagEncoder {
-  encode(rec: FlowRecord): number;
+  /**
+   * `before`: the first `length` bytes there (encoded fields of lower index than any this encoder
+   * writes, without the end byte) go first: the output thread adds the fields it sets itself (src/tag/
+   * offthread.ts) after those the metering thread encoded.
+   */
+  encode(rec: FlowRecord, before?: Uint8Array, from?: number, length?: number): number;
   readonly bytes: Buffer;
 }
 
-export function createTagEncoder(tagFields: readonly FieldDef[]): TagEncoder {
+/** An encoder of the fields `tagFields` (indexes as there), or of only those named in `only`. */
+export function createTagEncoder(tagFields: readonly FieldDef[], only?: readonly string[]): TagEncoder {
   if (tagFields.length > 255) throw new Error('at most 255 tag fields can be encoded');
   const enums = tagFields.map((f) => f.values ?? []);
   let bytes = Buffer.allocUnsafe(1 << 16);
@@ -107,12 +113,17 @@ export function createTagEncoder(tagFields: readonly FieldDef[]): TagEncoder {
     },
   };
   // one constant property read per field (the records share one shape)
-  const body = tagFields.map((f, i) => `v = rec[${JSON.stringify(f.name)}]; if (v !== undefined) h.${f.type === 'enum' ? 'enumField' : 'field'}(${i}, v);`).join('\n');
+  const body = tagFields.map((f, i) => (only !== undefined && !only.includes(f.name) ? '' : `v = rec[${JSON.stringify(f.name)}]; if (v !== undefined) h.${f.type === 'enum' ? 'enumField' : 'field'}(${i}, v);`)).join('\n');
   const encodeFields = new Function('rec', 'h', `let v;\n${body}`) as (rec: FlowRecord, h: typeof helpers) => void;
 
   return {
-    encode(rec) {
+    encode(rec, before, from = 0, length = 0) {
       pos = 0;
+      if (before !== undefined && length > 0) {
+        room(length);
+        for (let i = 0; i < length; i++) bytes[i] = before[from + i];
+        pos = length;
+      }
       encodeFields(rec, helpers);
       room(1);
       bytes[pos++] = END;

@@ -23,18 +23,30 @@ import type { FieldDef } from '../flow/fields.js';
 import type { RawRecordSink } from '../flow/meter.js';
 import { RAW_WORDS, rawUsedWords } from '../flow/raw.js';
 import type { FlowRecord } from '../flow/record.js';
+import type { PacketView } from '../decode/view.js';
+import type { OffThreadEvents } from '../tag/offthread.js';
 import { OutputError } from './output.js';
 import { createRingBuffers, RingProducer } from './ring.js';
 import { createTagEncoder } from './tagcodec.js';
 
 /**
- * message: length unit, raw record (only the words it uses: rawUsedWords), tag bytes' length, tag
- * bytes (tagcodec.ts; padded to units). Short messages matter: every cache line of the ring the
- * metering thread writes was last read by the output thread, and has to come back across cores.
+ * A record's message: length unit, the flow's slot number, raw record (only the words it uses:
+ * rawUsedWords), tag bytes' length, tag bytes (tagcodec.ts; padded to units). Short messages matter:
+ * every cache line of the ring the metering thread writes was last read by the output thread, and has
+ * to come back across cores.
+ *
+ * With tags, two more kinds of message carry what the output thread's taggers need (src/tag/
+ * offthread.ts), told apart by a negative second unit: MSG_BEGIN (a flow xlat may claim began: slot,
+ * time, tunnel type + 16·IP version + 256·protocol, 65536·source port + destination port, then the
+ * source and destination address bytes, 4 or 16 each) and MSG_CLAT (a CLAT host: byte length, UTF-8).
  */
-export const MSG_RAW = 1;
+export const MSG_FLOW = 1;
+export const MSG_RAW = 2;
 /** the longest message without tag bytes */
 const MSG_MAX_HEAD = MSG_RAW + RAW_WORDS + 1;
+export const MSG_BEGIN = -1;
+export const MSG_CLAT = -2;
+const BEGIN_ADDRS = 6;
 
 /** where the tag bytes' length is in the message at `at` */
 export function msgTailLengthAt(units: Float64Array, at: number): number {
@@ -54,9 +66,35 @@ export interface WorkerSetup {
   fd: number;
   /** the output's name for messages ("standard output", a path) */
   name: string;
+  /** with tags: the NAT64 prefixes, for the nat64 and xlat tags the output thread sets */
+  pref64?: readonly string[];
 }
 
-export interface ThreadedWriter extends RawRecordSink {
+/** Reads a MSG_BEGIN message at `units[at]`: sets `view` and the addresses in `addrs` (source at 0, destination at 16); returns the time. */
+export function readBegin(units: Float64Array, bytes: Uint8Array, at: number, view: PacketView, addrs: Uint8Array): number {
+  const meta = units[at + 4], ports = units[at + 5];
+  view.tunnelType = meta & 15;
+  view.ipVersion = (meta >>> 4) & 15;
+  view.proto = meta >>> 8;
+  view.srcPort = Math.floor(ports / 65536);
+  view.dstPort = ports % 65536;
+  view.srcOff = 0;
+  view.dstOff = 16;
+  const from = (at + BEGIN_ADDRS) * 8, len = view.ipVersion === 6 ? 16 : 4;
+  for (let i = 0; i < len; i++) {
+    addrs[i] = bytes[from + i];
+    addrs[16 + i] = bytes[from + len + i];
+  }
+  return units[at + 3];
+}
+
+/** The host of a MSG_CLAT message at `units[at]`. */
+export function readClatHost(units: Float64Array, bytes: Uint8Array, at: number): string {
+  const from = (at + 3) * 8;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + from, units[at + 2]).toString('utf8');
+}
+
+export interface ThreadedWriter extends RawRecordSink, OffThreadEvents {
   /** all records are written and the worker is gone (rejects with the worker's error) */
   end(): Promise<void>;
 }
@@ -72,7 +110,7 @@ export function formatWorkerUrl(): URL | undefined {
  * `fd` named `name` (closed by the worker unless it is 1); the caller checked formatWorkerUrl(). `end`
  * rejects with an OutputError when writing failed (a full disk), with the worker's error otherwise.
  */
-export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number, name: string): ThreadedWriter {
+export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly FieldDef[], fd: number, name: string, pref64?: readonly string[]): ThreadedWriter {
   const url = formatWorkerUrl();
   const firstTag = fields.findIndex((f) => f.group === 'tag');
   const tagFields = firstTag < 0 ? [] : fields.slice(firstTag);
@@ -81,7 +119,7 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
 
   const buffers = createRingBuffers(RING_BYTES);
   const ring = new RingProducer(buffers);
-  const setup: WorkerSetup = { ...buffers, format, fields: fields.map((f) => f.name), fd, name };
+  const setup: WorkerSetup = { ...buffers, format, fields: fields.map((f) => f.name), fd, name, pref64 };
   const worker = new Worker(url, { workerData: setup });
   let failure: Error | undefined;
   const exited = new Promise<void>((resolve, reject) => {
@@ -109,8 +147,9 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
       placed = ring.reserve(MSG_MAX_HEAD);
       return placed < 0 ? -1 : placed + MSG_RAW;
     },
-    send(_at: number, rec: FlowRecord | undefined): void {
+    send(_at: number, rec: FlowRecord | undefined, flow: number): void {
       let at = placed;
+      units[at + MSG_FLOW] = flow;
       const head = msgTailLengthAt(units, at) - at + 1;
       let n = head;
       let tailLength = 0;
@@ -120,7 +159,7 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
         // the same place when the ring has room there; otherwise the record moves (after a wrap)
         const again = ring.reserve(n);
         if (again < 0) return;
-        if (again !== at) units.copyWithin(again + MSG_RAW, at + MSG_RAW, at + head - 1);
+        if (again !== at) units.copyWithin(again + MSG_FLOW, at + MSG_FLOW, at + head - 1);
         at = again;
         const src = tags.bytes, to = (at + head) * 8;
         // most tag bytes are a few dozen: a loop costs less than the native copy's call
@@ -129,6 +168,35 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
       }
       units[at] = n;
       units[at + head - 1] = tailLength;
+      ring.commit(at, n);
+    },
+    flowBegins(flow, view, buf, tsMs) {
+      const len = view.ipVersion === 6 ? 16 : 4;
+      const n = BEGIN_ADDRS + (len >>> 2);
+      const at = ring.reserve(n);
+      if (at < 0) return;
+      units[at] = n;
+      units[at + 1] = MSG_BEGIN;
+      units[at + 2] = flow;
+      units[at + 3] = tsMs;
+      units[at + 4] = view.tunnelType | (view.ipVersion << 4) | (view.proto << 8);
+      units[at + 5] = view.srcPort * 65536 + view.dstPort;
+      const to = (at + BEGIN_ADDRS) * 8, src = view.srcOff, dst = view.dstOff;
+      for (let i = 0; i < len; i++) {
+        bytes[to + i] = buf[src + i];
+        bytes[to + len + i] = buf[dst + i];
+      }
+      ring.commit(at, n);
+    },
+    clatHost(host) {
+      const text = Buffer.from(host, 'utf8');
+      const n = 3 + ((text.length + 7) >>> 3);
+      const at = ring.reserve(n);
+      if (at < 0) return;
+      units[at] = n;
+      units[at + 1] = MSG_CLAT;
+      units[at + 2] = text.length;
+      text.copy(bytes, (at + 3) * 8);
       ring.commit(at, n);
     },
     end(): Promise<void> {

@@ -14,6 +14,7 @@ import { sipTagger, SIP_FIELDS } from './sip.js';
 import { DNS_FIELDS } from './dns.js';
 import { NAT64_FIELDS } from './nat64.js';
 import { createXlatTagger, XLAT_FIELDS } from './xlat.js';
+import { forwardingClatHosts, forwardingInspector, type OffThreadEvents } from './offthread.js';
 
 export const APPS = ['sip', 'rtp', 'rtcp', 'dns', 'mdns'] as const;
 
@@ -29,6 +30,11 @@ for (const f of TAG_FIELDS) registerField(f);
 export interface TagOptions {
   /** NAT64 prefixes as text ("64:ff9b::/96"); default the well-known prefix */
   pref64?: readonly string[];
+  /**
+   * The output thread sets the nat64 and xlat tags (src/tag/offthread.ts): the taggers here leave them
+   * out and tell `offThread` what those need.
+   */
+  offThread?: OffThreadEvents;
 }
 
 /** Parses --pref64 values; throws Error with the reason for a bad one. */
@@ -39,7 +45,10 @@ export function parsePref64List(texts: readonly string[] | undefined): Prefix64[
 
 /** A fresh set of taggers (their shared state — announced media — belongs to one pipeline). */
 export function createTagging(options: TagOptions = {}): FlowInspector {
-  const taggers: Tagger[] = [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger, createXlatTagger()] as Tagger[];
-  const inspector = createTagInspector(taggers, { pref64: parsePref64List(options.pref64), media: createMediaRegistry(), clatHosts: new Set<string>() });
-  return { ...inspector, fields: TAG_FIELDS.map((f) => f.name) };
+  const pref64 = parsePref64List(options.pref64);
+  const off = options.offThread;
+  const taggers = (off ? [sipTagger, dnsTagger, createRtpTagger()] : [sipTagger, dnsTagger, createRtpTagger(), nat64Tagger, createXlatTagger()]) as Tagger[];
+  const clatHosts = off ? forwardingClatHosts(off) : new Set<string>();
+  const inspector = { ...createTagInspector(taggers, { pref64, media: createMediaRegistry(), clatHosts }), fields: TAG_FIELDS.map((f) => f.name) };
+  return off ? forwardingInspector(inspector, pref64, off) : inspector;
 }

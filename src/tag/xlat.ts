@@ -23,7 +23,7 @@ import type { FieldDef } from '../flow/fields.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
-import { embeddedIpv4Number, prefixOf } from './nat64.js';
+import { embeddedIpv4Number, type Prefix64, prefixOf } from './nat64.js';
 import { formatIp } from '../flow/addr.js';
 import { createPendingTable } from './xlat-pending.js';
 
@@ -122,6 +122,17 @@ function announcesIpv4(media: FlowRecord[string]): boolean {
 /** 32 bits at `buf[off]`, signed (as an Int32Array holds them) */
 function v4At(buf: Uint8Array, off: number): number {
   return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
+}
+
+/**
+ * Whether the xlat tagger may claim a flow that begins with this packet: a tunneled one (4in6, 6in4),
+ * an IPv6 one with an address in a NAT64 prefix, or any IPv4 one (it is claimed when an IPv6-side flow
+ * toward its host waits to be paired, which only the tagger knows).
+ */
+export function xlatMayClaim(view: PacketView, buf: Uint8Array, pref64: readonly Prefix64[]): boolean {
+  if (view.tunnelType === V4INV6 || view.tunnelType === V6INV4) return true;
+  if (view.ipVersion === 6) return prefixOf(pref64, buf, view.dstOff) !== undefined || prefixOf(pref64, buf, view.srcOff) !== undefined;
+  return view.ipVersion === 4;
 }
 
 /** A fresh xlat tagger (its pending flows belong to one pipeline). */
@@ -262,11 +273,9 @@ export function createXlatTagger(): Tagger<number> {
     annotates: true,
     fields: XLAT_FIELDS,
     claim(view: PacketView, buf: Buffer, _ts: number, env: TagEnv): number {
-      if (view.tunnelType === V4INV6 || view.tunnelType === V6INV4) return 1;
-      if (view.ipVersion === 6) {
-        return prefixOf(env.pref64, buf, view.dstOff) !== undefined || prefixOf(env.pref64, buf, view.srcOff) !== undefined ? 1 : 0;
-      }
-      if (view.ipVersion !== 4 || pending.size === 0) return 0;
+      if (!xlatMayClaim(view, buf, env.pref64)) return 0;
+      if (view.tunnelType === V4INV6 || view.tunnelType === V6INV4 || view.ipVersion === 6) return 1;
+      if (pending.size === 0) return 0;
       return pending.has(v4At(buf, view.dstOff), hostPort(view, true)) || pending.has(v4At(buf, view.srcOff), hostPort(view, false)) ? 1 : 0;
     },
     open(view, buf, ts, env): number {

@@ -23,6 +23,40 @@ const CAPTURES = [
 ];
 const OPTIONS = [['-o', 'ndjson'], ['-o', 'csv'], ['-o', 'ndjson', '--biflow', '-k', '7tuple'], ['-o', 'csv', '--biflow', '--no-tags', '--tunnel', 'outer']];
 
+/**
+ * The output thread sets the nat64 and xlat tags itself (src/tag/offthread.ts) from events the metering
+ * thread sends: these lab captures exercise each kind — NAT64 pairs on both sides (skype: six), a CLAT
+ * host learned from SDP (sip-good: `clat` on the IPv6 side) and xlat's rewrite of `sdp_ipv4_literal` on
+ * the paired IPv4 side (sip-good), a DS-Lite softwire and its NAT44 side (dslite-good).
+ */
+const LAB_CAPTURES = ['captures/sip-good-1.pcapng', 'captures/skype-bad-1.pcapng', 'captures/dslite-good-1.pcapng'];
+
+describe('threaded output with the tags the output thread sets', () => {
+  for (const capture of LAB_CAPTURES) {
+    // the last: a prefix the captures do not use (no nat64 tags, no pairing) must reach the output thread too
+    for (const opts of [['-o', 'ndjson'], ['-o', 'csv', '-k', '7tuple'], ['-o', 'ndjson', '--biflow'], ['-o', 'csv', '--pref64', '2001:db8:ffff::/96']]) {
+      it(`${capture} ${opts.join(' ')}: the same bytes as one thread`, () => {
+        const args = ['flows', '-r', join(ROOT, capture), ...opts];
+        const threaded = flowsig(args);
+        const single = flowsig(args, undefined, ONE_THREAD);
+        expect(threaded.code).toBe(0);
+        expect(threaded.stdout).toBe(single.stdout);
+      });
+    }
+  }
+
+  it('keeps what only the output thread knows: the CLAT, the pairing, the rewritten SDP literal', () => {
+    const lines = flowsig(['flows', '-r', join(ROOT, 'captures/sip-good-1.pcapng'), '-o', 'ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const clat = lines.filter((r) => r.xlat === 'clat');
+    const v4 = lines.filter((r) => r.xlat === 'nat64-v4');
+    expect(clat).toHaveLength(4);
+    expect(v4).toHaveLength(4);
+    expect(lines.filter((r) => r.nat64 === true)).toHaveLength(4);
+    // the SIP flow on the IPv4 side carries the SDP the IPv6-only host wrote: an IPv4 literal
+    expect(v4.filter((r) => r.app === 'sip' && r.sdp_ipv4_literal === true)).toHaveLength(1);
+  });
+});
+
 describe.skipIf(!HAVE_CORPUS)('threaded output', () => {
   if (!HAVE_CORPUS) console.warn(NO_CORPUS_MESSAGE);
   const dir = mkdtempSync(join(tmpdir(), 'flowsig-threaded-'));
