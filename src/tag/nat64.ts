@@ -5,6 +5,7 @@
  */
 import { parseIp } from '../flow/addr.js';
 import type { FieldDef } from '../flow/fields.js';
+import type { FlowRecord } from '../flow/record.js';
 import type { PacketView } from '../decode/view.js';
 import type { Tagger, TagEnv } from './inspector.js';
 
@@ -14,6 +15,9 @@ export interface Prefix64 {
   /** 32, 40, 48, 56, 64 or 96 (RFC 6052 section 2.2) */
   length: number;
   text: string;
+  /** the prefix as the first three 32-bit words of an address (signed), and which of their bits it fixes */
+  words: Int32Array;
+  masks: Int32Array;
 }
 
 export const WELL_KNOWN_PREFIX = '64:ff9b::/96';
@@ -36,7 +40,37 @@ export function parsePrefix64(text: string): Prefix64 {
   const length = Number(text.slice(slash + 1));
   if (!bytes || bytes.length !== 16) throw new Error(`${text}: ${text.slice(0, slash)} is not an IPv6 address`);
   if (!LENGTHS.includes(length)) throw new Error(`${text}: a NAT64 prefix is /32, /40, /48, /56, /64 or /96 (RFC 6052)`);
-  return { bytes, length, text };
+  const words = new Int32Array(3), masks = new Int32Array(3);
+  for (let k = 0; k < 3; k++) {
+    const bits = Math.max(0, Math.min(32, length - 32 * k));
+    masks[k] = bits === 0 ? 0 : -1 << (32 - bits);
+    words[k] = ((bytes[4 * k] << 24) | (bytes[4 * k + 1] << 16) | (bytes[4 * k + 2] << 8) | bytes[4 * k + 3]) & masks[k];
+  }
+  return { bytes, length, text, words, masks };
+}
+
+/**
+ * The prefix that holds the IPv6 address kept as four 32-bit words at `words[at]` (a raw record's
+ * units), or undefined.
+ */
+export function prefixOfWords(prefixes: readonly Prefix64[], words: Float64Array, at: number): Prefix64 | undefined {
+  const w0 = words[at] | 0, w1 = words[at + 1] | 0, w2 = words[at + 2] | 0;
+  for (let p = 0; p < prefixes.length; p++) {
+    const { words: pw, masks: m } = prefixes[p];
+    if ((w0 & m[0]) === pw[0] && (w1 & m[1]) === pw[1] && (w2 & m[2]) === pw[2]) return prefixes[p];
+  }
+  return undefined;
+}
+
+/** The IPv4 address embedded under `prefix` in the address kept as words at `words[at]`, as a signed 32-bit number. */
+export function embeddedIpv4OfWords(prefix: Prefix64, words: Float64Array, at: number): number {
+  const e = EMBED[prefix.length];
+  let v4 = 0;
+  for (let i = 0; i < 4; i++) {
+    const j = e[i];
+    v4 = (v4 << 8) | (((words[at + (j >>> 2)] | 0) >>> (24 - 8 * (j & 3))) & 255);
+  }
+  return v4;
 }
 
 /** The prefix that holds the IPv6 address at `buf[off]`, or undefined. */
@@ -118,7 +152,12 @@ export const nat64Tagger: Tagger<Nat64State> = {
     return false;
   },
   close(state, rec) {
-    rec.nat64 = true;
-    rec.nat64_ipv4 = ipv4Text(state);
+    setNat64Fields(rec, state);
   },
 };
+
+/** The nat64 fields of a flow toward or from the IPv4 address `v4` (signed 32-bit) behind a NAT64 prefix. */
+export function setNat64Fields(rec: FlowRecord, v4: number): void {
+  rec.nat64 = true;
+  rec.nat64_ipv4 = ipv4Text(v4);
+}

@@ -19,13 +19,13 @@
  * for the record's tag fields to be decoded and encoded again (rare: a SIP
  * flow on a NAT64's IPv4 side).
  */
-import { newPacketView, type PacketView } from '../decode/view.js';
+import type { PacketView } from '../decode/view.js';
 import { RAW_DST, RAW_ETIME, RAW_IPVER, RAW_REC_ID, RAW_SRC } from '../flow/raw.js';
 import type { FieldValue, FlowRecord } from '../flow/record.js';
 import type { FlowInspector } from '../flow/meter.js';
 import type { TagEnv } from './inspector.js';
 import { createMediaRegistry } from './media.js';
-import { NAT64_FIELDS, nat64Tagger, type Prefix64 } from './nat64.js';
+import { embeddedIpv4OfWords, NAT64_FIELDS, prefixOfWords, type Prefix64, setNat64Fields } from './nat64.js';
 import { createXlatTagger, XLAT_FIELDS, xlatMayClaim } from './xlat.js';
 
 /** the fields set on the output thread, the last of the tag fields */
@@ -121,15 +121,6 @@ export function createLateTagger(pref64: readonly Prefix64[], tagged: () => Flow
   let ids = new Int32Array(1024);
   const rec = new LateRecord(tagged);
   const late = rec as unknown as LateTags;
-  /** the record's addresses as bytes (source, destination), for the nat64 tagger */
-  const view = newPacketView();
-  const addrs = Buffer.alloc(32);
-  view.srcOff = 0;
-  view.dstOff = 16;
-
-  function word(w: number, into: Buffer, at: number): void {
-    into[at] = w >>> 24; into[at + 1] = (w >>> 16) & 255; into[at + 2] = (w >>> 8) & 255; into[at + 3] = w & 255;
-  }
 
   return {
     begin(flow, v, buf, tsMs) {
@@ -152,13 +143,12 @@ export function createLateTagger(pref64: readonly Prefix64[], tagged: () => Flow
       rec.literal = undefined;
       let some = false;
       if (ver === 6) {
-        view.ipVersion = 6;
-        for (let i = 0; i < 4; i++) {
-          word(raw[at + RAW_SRC + i] | 0, addrs, 4 * i);
-          word(raw[at + RAW_DST + i] | 0, addrs, 16 + 4 * i);
-        }
-        if (nat64Tagger.claim(view, addrs, 0, env) > 0) {
-          nat64Tagger.close(nat64Tagger.open(view, addrs, 0, env), late, env);
+        // what the nat64 tagger finds in the first packet: the destination's prefix, else the source's
+        let words = at + RAW_DST;
+        let pre = prefixOfWords(pref64, raw, words);
+        if (pre === undefined) pre = prefixOfWords(pref64, raw, (words = at + RAW_SRC));
+        if (pre !== undefined) {
+          setNat64Fields(late, embeddedIpv4OfWords(pre, raw, words));
           some = true;
         }
       }
