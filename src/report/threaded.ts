@@ -172,6 +172,7 @@ export function openThreadedWriter(format: 'csv' | 'ndjson', fields: readonly Fi
     },
     flowBegins(flow, view, buf, tsMs) {
       const len = view.ipVersion === 6 ? 16 : 4;
+      // two addresses of `len` bytes: 2·len / 8 units (1 for IPv4, 4 for IPv6)
       const n = BEGIN_ADDRS + (len >>> 2);
       const at = ring.reserve(n);
       if (at < 0) return;
